@@ -1,0 +1,390 @@
+//! The bounded record queue between the readers and one exporter.
+//!
+//! ```text
+//!  reader threads ──push(Vec<Record>)──► RecordQueue ──recv().await──► export task
+//!        (sync, never wait unless           │ bytes held ≤ max_bytes      release(bytes) once the
+//!         WhenFull::Block)                  └ drops counted               records have left memory
+//! ```
+//!
+//! The bound is in bytes ([`Record::weight`]) and covers everything between a
+//! record's push and its `release`: the queue itself, the exporter's open batch
+//! and a request in flight or in retry. So the memory logwrap holds for one
+//! destination stays near `max_bytes` whatever the destination does.
+//!
+//! When a push does not fit, [`WhenFull`] decides: drop the new records, drop
+//! the oldest queued ones, or block the reader (and with it, once the pipe
+//! fills, the child). Dropping is the default because an application must never
+//! hang on its logs; blocking is there for users who prefer lossless delivery.
+//!
+//! The producers are OS threads and the consumer is a tokio task, so the state
+//! is a `Mutex` (held for a few pointer moves per read, not per line) with a
+//! `Condvar` for blocked producers and a `tokio::sync::Notify` for the consumer.
+//!
+//! Not here: batching (batch), delivery and retries (export).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use tokio::sync::Notify;
+
+use crate::record::Record;
+
+/// What a push does when the records do not fit in the budget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum WhenFull {
+    /// Keep what is queued, drop the records that do not fit.
+    DropNewest,
+    /// Drop the oldest queued records to make room for the new ones.
+    DropOldest,
+    /// Wait until there is room: lossless, but the child blocks once its pipe fills.
+    Block,
+}
+
+impl WhenFull {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WhenFull::DropNewest => "drop-newest",
+            WhenFull::DropOldest => "drop-oldest",
+            WhenFull::Block => "block",
+        }
+    }
+}
+
+/// Queue settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueConfig {
+    /// Bytes of records held at most (queued, batched or in flight).
+    pub max_bytes: usize,
+    pub when_full: WhenFull,
+}
+
+/// Records of one push, with their accounted weight.
+pub struct Chunk {
+    pub records: Vec<Record>,
+    pub bytes: usize,
+}
+
+struct State {
+    chunks: VecDeque<Chunk>,
+    /// Bytes pushed and not yet released.
+    held: usize,
+    producers: usize,
+    consumer_gone: bool,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    room: Condvar,
+    ready: Notify,
+    config: QueueConfig,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A producer that panicked while holding the lock leaves consistent
+        // state (every update is a single assignment), so poison is ignored.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Creates a queue with one producer handle; clone it for more producers.
+pub fn queue(config: QueueConfig) -> (QueueSender, QueueReceiver) {
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            chunks: VecDeque::new(),
+            held: 0,
+            producers: 1,
+            consumer_gone: false,
+        }),
+        room: Condvar::new(),
+        ready: Notify::new(),
+        config,
+    });
+    (
+        QueueSender {
+            shared: shared.clone(),
+        },
+        QueueReceiver { shared },
+    )
+}
+
+/// What happened to the records of one push.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Pushed {
+    pub accepted: usize,
+    /// New records that did not fit (drop-newest, or no consumer).
+    pub dropped_new: usize,
+    /// Queued records evicted to make room (drop-oldest).
+    pub dropped_old: usize,
+}
+
+/// The producer side; dropping the last one closes the queue.
+pub struct QueueSender {
+    shared: Arc<Shared>,
+}
+
+impl Clone for QueueSender {
+    fn clone(&self) -> Self {
+        self.shared.lock().producers += 1;
+        QueueSender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl Drop for QueueSender {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        state.producers -= 1;
+        if state.producers == 0 {
+            drop(state);
+            self.shared.ready.notify_one();
+        }
+    }
+}
+
+impl QueueSender {
+    /// Queues records by the configured policy.
+    pub fn push(&self, mut records: Vec<Record>) -> Pushed {
+        if records.is_empty() {
+            return Pushed::default();
+        }
+        let max = self.shared.config.max_bytes;
+        let mut bytes: usize = records.iter().map(Record::weight).sum();
+        let mut state = self.shared.lock();
+        let mut outcome = Pushed::default();
+        if state.consumer_gone {
+            outcome.dropped_new = records.len();
+            return outcome;
+        }
+        if state.held + bytes > max {
+            match self.shared.config.when_full {
+                WhenFull::Block => {
+                    // Wait for room; a chunk larger than the whole budget is
+                    // let in once nothing else is held, or it would wait forever.
+                    while state.held + bytes > max && state.held > 0 && !state.consumer_gone {
+                        state = self
+                            .shared
+                            .room
+                            .wait(state)
+                            .unwrap_or_else(|p| p.into_inner());
+                    }
+                    if state.consumer_gone {
+                        outcome.dropped_new = records.len();
+                        return outcome;
+                    }
+                }
+                WhenFull::DropOldest => {
+                    while state.held + bytes > max {
+                        let Some(old) = state.chunks.pop_front() else {
+                            break;
+                        };
+                        state.held -= old.bytes;
+                        outcome.dropped_old += old.records.len();
+                    }
+                    if state.held + bytes > max {
+                        // What is held is in batches or in flight, not queued.
+                        let kept = fit(&records, max.saturating_sub(state.held));
+                        outcome.dropped_new = records.len() - kept;
+                        records.truncate(kept);
+                        bytes = records.iter().map(Record::weight).sum();
+                    }
+                }
+                WhenFull::DropNewest => {
+                    let kept = fit(&records, max.saturating_sub(state.held));
+                    outcome.dropped_new = records.len() - kept;
+                    records.truncate(kept);
+                    bytes = records.iter().map(Record::weight).sum();
+                }
+            }
+        }
+        outcome.accepted = records.len();
+        if !records.is_empty() {
+            state.held += bytes;
+            state.chunks.push_back(Chunk { records, bytes });
+            drop(state);
+            self.shared.ready.notify_one();
+        }
+        outcome
+    }
+}
+
+/// How many leading records fit in `room` bytes.
+fn fit(records: &[Record], room: usize) -> usize {
+    let mut used = 0;
+    records
+        .iter()
+        .take_while(|r| {
+            used += r.weight();
+            used <= room
+        })
+        .count()
+}
+
+/// The consumer side.
+pub struct QueueReceiver {
+    shared: Arc<Shared>,
+}
+
+impl QueueReceiver {
+    /// The next chunk; `None` once every producer is gone and the queue is empty.
+    pub async fn recv(&self) -> Option<Chunk> {
+        loop {
+            {
+                let mut state = self.shared.lock();
+                if let Some(chunk) = state.chunks.pop_front() {
+                    return Some(chunk);
+                }
+                if state.producers == 0 {
+                    return None;
+                }
+            }
+            self.shared.ready.notified().await;
+        }
+    }
+
+    /// The next chunk if one is queued now.
+    pub fn try_recv(&self) -> Option<Chunk> {
+        self.shared.lock().chunks.pop_front()
+    }
+
+    /// Gives back the budget of records that have left memory.
+    pub fn release(&self, bytes: usize) {
+        let mut state = self.shared.lock();
+        state.held = state.held.saturating_sub(bytes);
+        drop(state);
+        self.shared.room.notify_all();
+    }
+
+    /// Bytes currently held (queued, batched or in flight).
+    pub fn held_bytes(&self) -> usize {
+        self.shared.lock().held
+    }
+}
+
+impl Drop for QueueReceiver {
+    fn drop(&mut self) {
+        // Blocked producers must not wait for a consumer that is gone.
+        let mut state = self.shared.lock();
+        state.consumer_gone = true;
+        state.chunks.clear();
+        drop(state);
+        self.shared.room.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Str, Stream, Value};
+
+    fn records(n: usize) -> Vec<Record> {
+        (0..n)
+            .map(|i| {
+                Record::new(
+                    Stream::Stdout,
+                    i as u64,
+                    Value::Str(Str::from(format!("line {i}"))),
+                )
+            })
+            .collect()
+    }
+
+    fn weight(n: usize) -> usize {
+        records(n).iter().map(Record::weight).sum()
+    }
+
+    fn config(max_records: usize, when_full: WhenFull) -> QueueConfig {
+        QueueConfig {
+            max_bytes: weight(max_records),
+            when_full,
+        }
+    }
+
+    #[tokio::test]
+    async fn delivers_in_order_and_closes_when_producers_are_gone() {
+        let (tx, rx) = queue(config(100, WhenFull::DropNewest));
+        let tx2 = tx.clone();
+        tx.push(records(2));
+        tx2.push(records(3));
+        drop(tx);
+        drop(tx2);
+        assert_eq!(rx.recv().await.unwrap().records.len(), 2);
+        assert_eq!(rx.recv().await.unwrap().records.len(), 3);
+        assert!(rx.recv().await.is_none());
+    }
+
+    #[test]
+    fn drop_newest_keeps_the_queued_records_and_counts_the_rest() {
+        let (tx, rx) = queue(config(5, WhenFull::DropNewest));
+        assert_eq!(tx.push(records(3)).accepted, 3);
+        let outcome = tx.push(records(4));
+        assert_eq!(
+            outcome,
+            Pushed {
+                accepted: 2,
+                dropped_new: 2,
+                dropped_old: 0
+            }
+        );
+        let first = rx.try_recv().unwrap();
+        assert_eq!(first.records[0].observed_unix_nano, 0);
+        assert!(rx.held_bytes() <= weight(5));
+    }
+
+    #[test]
+    fn drop_oldest_evicts_queued_chunks() {
+        let (tx, rx) = queue(config(5, WhenFull::DropOldest));
+        tx.push(records(3));
+        let outcome = tx.push(records(4));
+        assert_eq!(
+            outcome,
+            Pushed {
+                accepted: 4,
+                dropped_new: 0,
+                dropped_old: 3
+            }
+        );
+        assert_eq!(rx.try_recv().unwrap().records.len(), 4);
+        assert!(rx.try_recv().is_none());
+    }
+
+    #[test]
+    fn released_bytes_make_room_again() {
+        let (tx, rx) = queue(config(3, WhenFull::DropNewest));
+        tx.push(records(3));
+        let chunk = rx.try_recv().unwrap();
+        // Taken but not released: still counts.
+        assert_eq!(tx.push(records(1)).dropped_new, 1);
+        rx.release(chunk.bytes);
+        assert_eq!(tx.push(records(1)).accepted, 1);
+    }
+
+    #[test]
+    fn block_waits_for_release_then_accepts_everything() {
+        let (tx, rx) = queue(config(3, WhenFull::Block));
+        tx.push(records(3));
+        let producer = std::thread::spawn(move || tx.push(records(2)));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(!producer.is_finished(), "push should wait for room");
+        let chunk = rx.try_recv().unwrap();
+        rx.release(chunk.bytes);
+        let outcome = producer.join().unwrap();
+        assert_eq!(outcome.accepted, 2);
+        assert_eq!(outcome.dropped_new, 0);
+    }
+
+    #[test]
+    fn block_never_waits_for_a_consumer_that_is_gone() {
+        let (tx, rx) = queue(config(1, WhenFull::Block));
+        tx.push(records(1));
+        drop(rx);
+        assert_eq!(tx.push(records(2)).dropped_new, 2);
+    }
+
+    #[test]
+    fn an_oversized_chunk_passes_when_nothing_else_is_held() {
+        let (tx, _rx) = queue(config(1, WhenFull::Block));
+        assert_eq!(tx.push(records(5)).accepted, 5);
+    }
+}

@@ -1,0 +1,296 @@
+//! The command line: what users type, parsed by clap; no defaults resolved here
+//! beyond clap's own.
+//!
+//! ```text
+//!  argv + LOGWRAP_* env ──clap──► Cli ──config::resolve (with OTEL_* env)──► Config
+//! ```
+//!
+//! Every option has a `LOGWRAP_*` variable (clap `env`), so a container image
+//! can set options without touching its entrypoint. Options that have an OTel
+//! standard variable (`OTEL_EXPORTER_OTLP_*`, `OTEL_BLRP_*`, ...) are left
+//! `Option` here and resolved in `config`, where the precedence chain lives.
+//! Secrets (`--otlp-header`) use `hide_env_values` so `--help` never shows them.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use clap::{ArgAction, Parser, ValueEnum};
+
+use crate::buffer::WhenFull;
+use crate::record::SeverityNumber;
+
+/// Wraps a program: passes its output through and ships every line as an
+/// OpenTelemetry log record.
+#[derive(Parser, Debug)]
+#[command(
+    name = "logwrap",
+    version,
+    about,
+    override_usage = "logwrap [OPTIONS] [--] CMD [ARGS]...",
+    after_help = "With no destination configured, records are printed as JSON lines on stdout \
+                  (the console exporter). Set --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT to \
+                  ship them to a collector."
+)]
+pub struct Cli {
+    // ---- Output -------------------------------------------------------------
+    /// Do not copy the child's stdout/stderr to logwrap's own
+    #[arg(long, env = "LOGWRAP_NO_PASSTHROUGH", help_heading = "Output")]
+    pub no_passthrough: bool,
+
+    /// Lines longer than this become several records marked logwrap.split.*
+    /// [default: 256KiB, Loki's line limit]
+    #[arg(long, env = "LOGWRAP_MAX_LINE_BYTES", value_name = "SIZE", value_parser = parse_size, help_heading = "Output")]
+    pub max_line_bytes: Option<usize>,
+
+    // ---- Records ------------------------------------------------------------
+    /// service.name of the records (OTEL_SERVICE_NAME, when set, wins)
+    #[arg(
+        long,
+        env = "LOGWRAP_SERVICE_NAME",
+        value_name = "NAME",
+        help_heading = "Records"
+    )]
+    pub service_name: Option<String>,
+
+    /// Severity of stdout lines: trace, debug, info, warn, error, fatal (optionally
+    /// with 2-4, e.g. info2), a number 1-24, or none
+    #[arg(long, env = "LOGWRAP_STDOUT_SEVERITY", value_name = "LEVEL", default_value = "info", value_parser = parse_severity, help_heading = "Records")]
+    pub stdout_severity: StreamSeverity,
+
+    /// Severity of stderr lines (same values as --stdout-severity)
+    #[arg(long, env = "LOGWRAP_STDERR_SEVERITY", value_name = "LEVEL", default_value = "error", value_parser = parse_severity, help_heading = "Records")]
+    pub stderr_severity: StreamSeverity,
+
+    /// Add the resource attribute process.command_args (off by default: argv can hold secrets)
+    #[arg(long, env = "LOGWRAP_RESOURCE_COMMAND_ARGS", help_heading = "Records")]
+    pub resource_command_args: bool,
+
+    // ---- Export -------------------------------------------------------------
+    /// Where records go: otlp, console or none, comma-separated
+    /// [default: OTEL_LOGS_EXPORTER, else otlp when an OTLP endpoint is set, else console]
+    #[arg(
+        long,
+        env = "LOGWRAP_EXPORTER",
+        value_name = "LIST",
+        value_delimiter = ',',
+        help_heading = "Export"
+    )]
+    pub exporter: Vec<ExporterKind>,
+
+    /// OTLP/HTTP base URL; /v1/logs is appended
+    /// [default: OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT, http://localhost:4318]
+    #[arg(
+        long,
+        env = "LOGWRAP_OTLP_ENDPOINT",
+        value_name = "URL",
+        help_heading = "Export"
+    )]
+    pub otlp_endpoint: Option<String>,
+
+    /// Extra request header KEY=VALUE, repeatable (LOGWRAP_OTLP_HEADERS takes
+    /// k=v,k2=v2) [default: OTEL_EXPORTER_OTLP_LOGS_HEADERS, OTEL_EXPORTER_OTLP_HEADERS]
+    #[arg(
+        long = "otlp-header",
+        env = "LOGWRAP_OTLP_HEADERS",
+        value_name = "KEY=VALUE",
+        value_delimiter = ',',
+        hide_env_values = true,
+        help_heading = "Export"
+    )]
+    pub otlp_headers: Vec<String>,
+
+    /// Request compression: gzip or none
+    /// [default: OTEL_EXPORTER_OTLP_LOGS_COMPRESSION, OTEL_EXPORTER_OTLP_COMPRESSION, none]
+    #[arg(
+        long,
+        env = "LOGWRAP_OTLP_COMPRESSION",
+        value_name = "ALGO",
+        help_heading = "Export"
+    )]
+    pub otlp_compression: Option<Compression>,
+
+    /// Time allowed for one export request, e.g. 10s
+    /// [default: OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, OTEL_EXPORTER_OTLP_TIMEOUT (ms), 10s]
+    #[arg(long, env = "LOGWRAP_OTLP_TIMEOUT", value_name = "DURATION", value_parser = parse_duration, help_heading = "Export")]
+    pub otlp_timeout: Option<Duration>,
+
+    // ---- Batching and buffering ---------------------------------------------
+    /// Records per export request at most [default: OTEL_BLRP_MAX_EXPORT_BATCH_SIZE, 512]
+    #[arg(long, env = "LOGWRAP_BATCH_MAX_RECORDS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Batching")]
+    pub batch_max_records: Option<u32>,
+
+    /// Estimated bytes per export request at most [default: 3MiB]
+    #[arg(long, env = "LOGWRAP_BATCH_MAX_BYTES", value_name = "SIZE", value_parser = parse_size, help_heading = "Batching")]
+    pub batch_max_bytes: Option<usize>,
+
+    /// How long a record may wait for its batch to fill
+    /// [default: OTEL_BLRP_SCHEDULE_DELAY (ms), 1s]
+    #[arg(long, env = "LOGWRAP_BATCH_DELAY", value_name = "DURATION", value_parser = parse_duration, help_heading = "Batching")]
+    pub batch_delay: Option<Duration>,
+
+    /// Memory for records not yet delivered, per destination [default: 16MiB]
+    #[arg(long, env = "LOGWRAP_BUFFER_MAX_BYTES", value_name = "SIZE", value_parser = parse_size, help_heading = "Batching")]
+    pub buffer_max_bytes: Option<usize>,
+
+    /// When that memory is full: drop-newest, drop-oldest (the child never
+    /// waits) or block (lossless; the child blocks once its pipe fills)
+    #[arg(
+        long,
+        env = "LOGWRAP_WHEN_FULL",
+        value_name = "POLICY",
+        default_value = "drop-newest",
+        help_heading = "Batching"
+    )]
+    pub when_full: WhenFull,
+
+    // ---- Shutdown -----------------------------------------------------------
+    /// After the child exits, how long to keep reading pipes a grandchild may hold open
+    #[arg(long, env = "LOGWRAP_DRAIN_TIMEOUT", value_name = "DURATION", default_value = "2s", value_parser = parse_duration, help_heading = "Shutdown")]
+    pub drain_timeout: Duration,
+
+    /// After reading ends, how long to keep trying to deliver what is queued
+    #[arg(long, env = "LOGWRAP_SHUTDOWN_TIMEOUT", value_name = "DURATION", default_value = "5s", value_parser = parse_duration, help_heading = "Shutdown")]
+    pub shutdown_timeout: Duration,
+
+    // ---- Diagnostics --------------------------------------------------------
+    /// More of logwrap's own diagnostics on stderr (-v info, -vv debug, -vvv trace);
+    /// LOGWRAP_LOG=debug or LOGWRAP_LOG=logwrap=debug,hyper=info sets them exactly
+    #[arg(short, long, action = ArgAction::Count, help_heading = "Diagnostics")]
+    pub verbose: u8,
+
+    /// Only errors from logwrap itself
+    #[arg(short, long, conflicts_with = "verbose", help_heading = "Diagnostics")]
+    pub quiet: bool,
+
+    /// The program to run and its arguments
+    #[arg(value_name = "CMD", required = true, trailing_var_arg = true, num_args = 1..)]
+    pub command: Vec<OsString>,
+}
+
+/// A destination kind selectable with `--exporter` / `OTEL_LOGS_EXPORTER`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExporterKind {
+    Otlp,
+    Console,
+    None,
+}
+
+/// Request body compression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Compression {
+    None,
+    Gzip,
+}
+
+/// Sizes like `256KiB`, `1MB`, `4096` (bytes). KiB/MiB/GiB are powers of
+/// 1024, KB/MB/GB (and K/M/G) powers of 1000.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let size: bytesize::ByteSize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size; use e.g. 256KiB, 4MiB or a number of bytes"))?;
+    usize::try_from(size.as_u64()).map_err(|_| format!("{s:?} is too large"))
+}
+
+/// Durations like `500ms`, `10s`, `2m`, `1h 30m`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("{s:?} is not a duration ({e}); use e.g. 500ms, 10s or 2m"))
+}
+
+/// The severity given to a stream's lines; `None` leaves it unset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamSeverity(pub Option<SeverityNumber>);
+
+/// A severity name (`info`, `WARN2`, `warning`), a number 1-24, or `none`.
+pub fn parse_severity(s: &str) -> Result<StreamSeverity, String> {
+    parse_severity_number(s).map(StreamSeverity)
+}
+
+fn parse_severity_number(s: &str) -> Result<Option<SeverityNumber>, String> {
+    let lower = s.trim().to_ascii_lowercase();
+    if lower == "none" {
+        return Ok(None);
+    }
+    if let Ok(n) = lower.parse::<u8>() {
+        return if (1..=24).contains(&n) {
+            Ok(Some(SeverityNumber(n)))
+        } else {
+            Err(format!("{n} is outside the OTel severity numbers 1-24"))
+        };
+    }
+    let (name, step) = match lower.char_indices().last() {
+        Some((i, c @ '2'..='4')) => (&lower[..i], c as u8 - b'1'),
+        _ => (lower.as_str(), 0),
+    };
+    let base = match name {
+        "trace" => SeverityNumber::TRACE,
+        "debug" => SeverityNumber::DEBUG,
+        "info" => SeverityNumber::INFO,
+        "warn" | "warning" => SeverityNumber::WARN,
+        "error" => SeverityNumber::ERROR,
+        "fatal" => SeverityNumber::FATAL,
+        _ => {
+            return Err(format!(
+                "{s:?} is not a severity; use trace, debug, info, warn, error, fatal, a number 1-24 or none"
+            ));
+        }
+    };
+    Ok(Some(SeverityNumber(base.0 + step)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("256KiB"), Ok(256 * 1024));
+        assert_eq!(parse_size("1MB"), Ok(1_000_000));
+        assert_eq!(parse_size("4 MiB"), Ok(4 << 20));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("lots").unwrap_err().contains("256KiB"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("10").is_err());
+    }
+
+    #[test]
+    fn severities() {
+        let sev = |s| parse_severity(s).map(|v| v.0);
+        assert_eq!(sev("info"), Ok(Some(SeverityNumber(9))));
+        assert_eq!(sev("WARN2"), Ok(Some(SeverityNumber(14))));
+        assert_eq!(sev("warning"), Ok(Some(SeverityNumber(13))));
+        assert_eq!(sev("fatal4"), Ok(Some(SeverityNumber(24))));
+        assert_eq!(sev("17"), Ok(Some(SeverityNumber(17))));
+        assert_eq!(sev("none"), Ok(None));
+        assert!(sev("25").is_err());
+        assert!(sev("loud").is_err());
+        assert!(sev("info5").is_err());
+    }
+
+    #[test]
+    fn command_takes_everything_after_it_with_or_without_double_dash() {
+        let cli = Cli::try_parse_from(["logwrap", "-v", "ls", "-la", "--color"]).unwrap();
+        assert_eq!(cli.command, ["ls", "-la", "--color"]);
+        assert_eq!(cli.verbose, 1);
+        let cli = Cli::try_parse_from(["logwrap", "--", "-weird-name", "x"]).unwrap();
+        assert_eq!(cli.command, ["-weird-name", "x"]);
+    }
+
+    #[test]
+    fn a_typo_in_an_option_is_an_error_not_a_command() {
+        let err = Cli::try_parse_from(["logwrap", "--servce-name", "x", "--", "true"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+}

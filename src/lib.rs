@@ -1,0 +1,56 @@
+//! logwrap wraps a program, passes its output through untouched, and ships
+//! every line as an OpenTelemetry log record.
+//!
+//! # Architecture
+//!
+//! Data flows one way, one module per stage:
+//!
+//! ```text
+//!  argv + env ─► cli ─► config ─► app::run (spawns the stages, wires channels, orders shutdown)
+//!
+//!  supervise ─pipes─► read ─Line─► parse ─Record─► buffer ─► batch ─Batch─► export ─► OTLP/HTTP, console
+//!  spawn, signals,    tee to own   pure, total     bounded     count, bytes,  retry + backoff
+//!  one waitpid owner  stdout/err                   in bytes    delay
+//!  └─► exit status ─► main ─► the child's exit code (128+N for signal N, 126/127 exec failure, 2 usage)
+//! ```
+//!
+//! - [`supervise`] starts the child (stdin inherited, stdout/stderr on pipes,
+//!   own process group) and runs the one thread that waits for signals,
+//!   forwards them and reaps with `waitpid`; [`supervise::exit`] is the
+//!   exit-code contract.
+//! - [`read`] runs one OS thread per stream: `read(2)`, write the same bytes to
+//!   logwrap's own stdout/stderr, cut lines ([`record::Line`]). Threads,
+//!   because both ends are blocking descriptors shared with other processes.
+//! - [`parse`] turns lines into [`record::Record`]s on the OTel Logs Data
+//!   Model; it is total (never fails) and runs on the reader thread, so the two
+//!   streams are parsed on two cores.
+//! - [`buffer`] is the bounded queue per destination, bounded in bytes, with a
+//!   drop or block policy when full. Each read's records go in as one chunk.
+//! - [`batch`] closes batches at a count, a size or a delay (a pure
+//!   [`batch::Batcher`] driven by the export task).
+//! - [`export`] delivers batches: an OTLP/HTTP protobuf encoder written
+//!   against the wire format ([`export::otlp_proto`]), the console exporter,
+//!   retry classification and backoff ([`export::retry`]).
+//! - [`resource`] says who is logging (service, process, host).
+//! - [`telemetry`] is logwrap's own diagnostics (`tracing` to stderr) and
+//!   counters.
+//! - [`app`] wires the stages and orders the shutdown: the child exits, its
+//!   pipes reach EOF (bounded by `--drain-timeout`), readers drop their
+//!   senders, exporters flush what is queued (bounded by `--shutdown-timeout`),
+//!   undelivered records are reported, and logwrap exits with the child's code.
+//!
+//! Threads: the main thread runs a current-thread tokio runtime (export tasks,
+//! HTTP); two reader threads; one signal thread.
+
+pub mod app;
+pub mod batch;
+pub mod buffer;
+pub mod cli;
+pub mod config;
+pub mod export;
+pub mod parse;
+pub mod read;
+pub mod record;
+pub mod resource;
+pub mod supervise;
+pub mod telemetry;

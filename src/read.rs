@@ -1,0 +1,463 @@
+//! Read: bytes from a pipe → [`Line`]s, with the raw bytes passed through.
+//!
+//! ```text
+//!  child pipe ──read(2)──► LineSplitter ──Line──► LineSink (parse + queue, in app)
+//!                  └──────► PassThrough ──write(2)──► logwrap's own stdout/stderr
+//! ```
+//!
+//! Each stream gets its own OS thread running [`run`]: a blocking `read(2)` into
+//! a reused buffer, then the same bytes written unchanged to logwrap's own fd
+//! (before any parsing, so `docker logs` sees them as soon as the child wrote
+//! them), then the complete lines cut out and handed to the sink. A thread
+//! rather than an async task because both ends are blocking file descriptors we
+//! do not own: setting `O_NONBLOCK` on an inherited stdout would change it for
+//! every other process sharing it, and tokio's own stdout goes through its
+//! blocking pool anyway. The thread never waits on the exporter: what the sink
+//! does when the queue is full is the sink's policy.
+//!
+//! Lines split on `\n`; a `\r` before it is dropped; a last line without a
+//! newline is kept at EOF. A line longer than `max_line_bytes` is cut into
+//! pieces at UTF-8 character boundaries, each marked with a [`Split`].
+//!
+//! The complete lines of one read are copied once into one shared allocation
+//! and every [`Line`] slices it: one allocation per read, none per line, and a
+//! slow writer does not pin a whole read buffer per line.
+//!
+//! Not here: interpreting lines (parse), timestamps other than the read time.
+
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, RawFd};
+
+use bytes::Bytes;
+
+use crate::record::{Line, Split, Stream};
+
+/// How much one `read(2)` asks for. 64 KiB is the Linux pipe buffer size, so a
+/// full pipe drains in one call.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Cuts a byte stream into [`Line`]s.
+///
+/// Pure: it owns a buffer and knows nothing of pipes, so it is tested on
+/// byte strings directly.
+pub struct LineSplitter {
+    stream: Stream,
+    max_line_bytes: usize,
+    /// Unconsumed bytes: the partial line carried over plus the latest read.
+    buf: Vec<u8>,
+    /// Where to resume the newline search in `buf` (everything before has none).
+    scan_from: usize,
+    /// Set while the pieces of an over-long line are being emitted.
+    splitting: Option<Split>,
+    next_split_id: u64,
+    /// Reused list of cut points for one drain: (start, end, split).
+    cuts: Vec<(usize, usize, Option<Split>)>,
+}
+
+impl LineSplitter {
+    pub fn new(stream: Stream, max_line_bytes: usize) -> Self {
+        LineSplitter {
+            stream,
+            max_line_bytes: max_line_bytes.max(4),
+            buf: Vec::with_capacity(READ_CHUNK),
+            scan_from: 0,
+            splitting: None,
+            next_split_id: 0,
+            cuts: Vec::new(),
+        }
+    }
+
+    /// Reads once from `src` into the buffer; returns the bytes just read
+    /// (empty at EOF).
+    pub fn read_from(&mut self, src: &mut impl Read) -> io::Result<&[u8]> {
+        let start = self.buf.len();
+        self.buf.resize(start + READ_CHUNK, 0);
+        let result = loop {
+            match src.read(&mut self.buf[start..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        let n = *result.as_ref().unwrap_or(&0);
+        self.buf.truncate(start + n);
+        result.map(|n| &self.buf[start..start + n])
+    }
+
+    /// Appends bytes as if they had been read (for tests and benchmarks).
+    pub fn extend(&mut self, data: &[u8]) {
+        self.buf.extend_from_slice(data);
+    }
+
+    /// Emits every complete line (and every full piece of an over-long line)
+    /// now in the buffer, keeping the incomplete rest.
+    pub fn drain(&mut self, observed_unix_nano: u64, emit: &mut impl FnMut(Line)) {
+        self.cuts.clear();
+        let mut start = 0;
+        loop {
+            let pending = &self.buf[start..];
+            let limit = self.max_line_bytes;
+            match memchr::memchr(b'\n', &pending[self.scan_from.saturating_sub(start)..]) {
+                Some(i) => {
+                    let content_len = self.scan_from.saturating_sub(start) + i;
+                    if content_len > limit {
+                        let cut = char_boundary(pending, limit);
+                        self.cut_piece(start, start + cut);
+                        start += cut;
+                        self.scan_from = start;
+                        continue;
+                    }
+                    let mut end = start + content_len;
+                    if end > start && self.buf[end - 1] == b'\r' {
+                        end -= 1;
+                    }
+                    let split = self.splitting.take().map(|s| Split {
+                        index: s.index + 1,
+                        last: true,
+                        ..s
+                    });
+                    self.cuts.push((start, end, split));
+                    start += content_len + 1;
+                    self.scan_from = start;
+                }
+                None if pending.len() > limit => {
+                    let cut = char_boundary(pending, limit);
+                    self.cut_piece(start, start + cut);
+                    start += cut;
+                    self.scan_from = start;
+                }
+                None => {
+                    self.scan_from = self.buf.len();
+                    break;
+                }
+            }
+        }
+        self.emit_cuts(start, observed_unix_nano, emit);
+    }
+
+    /// Emits whatever is left as the last line (the stream ended without a
+    /// final newline).
+    pub fn finish(&mut self, observed_unix_nano: u64, emit: &mut impl FnMut(Line)) {
+        self.drain(observed_unix_nano, emit);
+        if self.buf.is_empty() && self.splitting.is_none() {
+            return;
+        }
+        let mut end = self.buf.len();
+        if end > 0 && self.buf[end - 1] == b'\r' {
+            end -= 1;
+        }
+        let split = self.splitting.take().map(|s| Split {
+            index: s.index + 1,
+            last: true,
+            ..s
+        });
+        self.cuts.clear();
+        self.cuts.push((0, end, split));
+        let consumed = self.buf.len();
+        self.emit_cuts(consumed, observed_unix_nano, emit);
+    }
+
+    fn cut_piece(&mut self, start: usize, end: usize) {
+        let split = match self.splitting {
+            Some(s) => Split {
+                index: s.index + 1,
+                ..s
+            },
+            None => {
+                self.next_split_id += 1;
+                Split {
+                    id: self.next_split_id,
+                    index: 0,
+                    last: false,
+                }
+            }
+        };
+        self.splitting = Some(split);
+        self.cuts.push((start, end, Some(split)));
+    }
+
+    /// Copies `buf[..consumed]` once, hands out slices of it, and keeps the rest.
+    fn emit_cuts(&mut self, consumed: usize, observed: u64, emit: &mut impl FnMut(Line)) {
+        if self.cuts.is_empty() {
+            return;
+        }
+        let region = &self.buf[..consumed];
+        // One check per read: cuts fall on '\n' or on character boundaries, so
+        // when the whole region is UTF-8 every line in it is too.
+        let utf8 = std::str::from_utf8(region).is_ok();
+        let shared = Bytes::copy_from_slice(region);
+        for &(start, end, split) in &self.cuts {
+            emit(Line {
+                stream: self.stream,
+                observed_unix_nano: observed,
+                bytes: shared.slice(start..end),
+                utf8,
+                split,
+            });
+        }
+        self.buf.drain(..consumed);
+        self.scan_from -= consumed.min(self.scan_from);
+    }
+}
+
+/// The largest cut ≤ `limit` that does not fall inside a UTF-8 sequence; for
+/// bytes that are not UTF-8 anyway, `limit` itself.
+fn char_boundary(bytes: &[u8], limit: usize) -> usize {
+    let is_continuation = |b: u8| b & 0b1100_0000 == 0b1000_0000;
+    (limit.saturating_sub(3)..=limit)
+        .rev()
+        .find(|&i| i > 0 && !is_continuation(bytes[i]))
+        .unwrap_or(limit)
+}
+
+/// Receives the lines of one stream, in order.
+pub trait LineSink {
+    fn line(&mut self, line: Line);
+    /// Called after the lines of each read; a place to hand work on in bulk.
+    fn end_of_read(&mut self);
+    /// Called once after the last line.
+    fn end_of_stream(&mut self);
+}
+
+/// Writes the child's bytes unchanged to one of logwrap's own descriptors.
+pub struct PassThrough {
+    fd: RawFd,
+    broken: bool,
+}
+
+impl PassThrough {
+    /// Pass-through to logwrap's own fd 1 or 2.
+    pub fn to(fd: &impl AsRawFd) -> Self {
+        PassThrough {
+            fd: fd.as_raw_fd(),
+            broken: false,
+        }
+    }
+
+    /// Writes all of `data`. A closed reader (EPIPE) turns the pass-through off
+    /// for good, with one warning: the child keeps running and its lines keep
+    /// being shipped, because logwrap must never be why an application stops.
+    pub fn write(&mut self, data: &[u8], stream: Stream) {
+        if self.broken || data.is_empty() {
+            return;
+        }
+        if let Err(error) = write_all_fd(self.fd, data) {
+            self.broken = true;
+            tracing::warn!(
+                stream = stream.as_str(),
+                %error,
+                "cannot pass output through; lines are still shipped but no longer echoed"
+            );
+        }
+    }
+}
+
+/// `write(2)` until done, retrying EINTR and waiting out EAGAIN: a parent may
+/// have left the inherited descriptor non-blocking (Node.js does this to its
+/// stdout), and that must not lose bytes.
+fn write_all_fd(fd: RawFd, mut data: &[u8]) -> io::Result<()> {
+    while !data.is_empty() {
+        // SAFETY: data is a valid slice; fd is one of our own standard fds.
+        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+        if n >= 0 {
+            data = &data[n as usize..];
+            continue;
+        }
+        let error = io::Error::last_os_error();
+        match error.kind() {
+            io::ErrorKind::Interrupted => {}
+            io::ErrorKind::WouldBlock => {
+                let mut pfd = libc::pollfd {
+                    fd,
+                    events: libc::POLLOUT,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd.
+                unsafe { libc::poll(&mut pfd, 1, 1000) };
+            }
+            _ => return Err(error),
+        }
+    }
+    Ok(())
+}
+
+/// What the reader thread needs.
+pub struct ReaderConfig {
+    pub stream: Stream,
+    pub max_line_bytes: usize,
+}
+
+/// Reads `src` to EOF: pass-through first, then lines to `sink`.
+///
+/// Returns at EOF or on a read error (logged). Runs on its own thread.
+pub fn run(
+    config: ReaderConfig,
+    mut src: impl Read,
+    mut passthrough: Option<PassThrough>,
+    sink: &mut impl LineSink,
+) {
+    let stream = config.stream;
+    let mut splitter = LineSplitter::new(stream, config.max_line_bytes);
+    loop {
+        match splitter.read_from(&mut src) {
+            Ok([]) => break,
+            Ok(data) => {
+                if let Some(p) = passthrough.as_mut() {
+                    p.write(data, stream);
+                }
+            }
+            Err(error) => {
+                tracing::warn!(stream = stream.as_str(), %error, "reading the child's output failed");
+                break;
+            }
+        }
+        splitter.drain(now_unix_nano(), &mut |line| sink.line(line));
+        sink.end_of_read();
+    }
+    splitter.finish(now_unix_nano(), &mut |line| sink.line(line));
+    sink.end_of_stream();
+}
+
+/// The wall clock in ns since the epoch (0 if the clock is before 1970).
+pub fn now_unix_nano() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split_all(max: usize, reads: &[&[u8]]) -> Vec<(Vec<u8>, Option<Split>)> {
+        let mut splitter = LineSplitter::new(Stream::Stdout, max);
+        let mut out = Vec::new();
+        for r in reads {
+            splitter.extend(r);
+            splitter.drain(1, &mut |l: Line| out.push((l.bytes.to_vec(), l.split)));
+        }
+        splitter.finish(2, &mut |l: Line| out.push((l.bytes.to_vec(), l.split)));
+        out
+    }
+
+    fn bodies(v: &[(Vec<u8>, Option<Split>)]) -> Vec<&[u8]> {
+        v.iter().map(|(b, _)| b.as_slice()).collect()
+    }
+
+    #[test]
+    fn splits_on_newline_and_keeps_an_unterminated_last_line() {
+        let out = split_all(100, &[b"a\nbb\n", b"cc", b"c\nlast"]);
+        assert_eq!(bodies(&out), [&b"a"[..], b"bb", b"ccc", b"last"]);
+        assert!(out.iter().all(|(_, s)| s.is_none()));
+    }
+
+    #[test]
+    fn drops_one_carriage_return_before_the_newline_only() {
+        let out = split_all(100, &[b"crlf\r\n", b"mid\rdle\n", b"\r\r\n", b"end\r"]);
+        assert_eq!(bodies(&out), [&b"crlf"[..], b"mid\rdle", b"\r", b"end"]);
+    }
+
+    #[test]
+    fn empty_lines_are_records_too() {
+        let out = split_all(100, &[b"\n\nx\n"]);
+        assert_eq!(bodies(&out), [&b""[..], b"", b"x"]);
+    }
+
+    #[test]
+    fn an_empty_stream_has_no_lines() {
+        assert!(split_all(100, &[]).is_empty());
+    }
+
+    #[test]
+    fn long_lines_become_marked_pieces() {
+        let out = split_all(4, &[b"abcdefghij\nok\n"]);
+        assert_eq!(bodies(&out), [&b"abcd"[..], b"efgh", b"ij", b"ok"]);
+        let splits: Vec<_> = out.iter().map(|(_, s)| *s).collect();
+        assert_eq!(
+            splits[..3],
+            [
+                Some(Split {
+                    id: 1,
+                    index: 0,
+                    last: false
+                }),
+                Some(Split {
+                    id: 1,
+                    index: 1,
+                    last: false
+                }),
+                Some(Split {
+                    id: 1,
+                    index: 2,
+                    last: true
+                }),
+            ]
+        );
+        assert_eq!(splits[3], None);
+    }
+
+    #[test]
+    fn a_line_of_exactly_the_limit_is_not_split() {
+        let out = split_all(4, &[b"abcd\n", b"abcd"]);
+        assert_eq!(bodies(&out), [&b"abcd"[..], b"abcd"]);
+        assert!(out.iter().all(|(_, s)| s.is_none()));
+    }
+
+    #[test]
+    fn long_line_without_newline_is_split_as_it_arrives_and_closed_at_eof() {
+        let out = split_all(4, &[b"abc", b"defgh", b"ijk"]);
+        assert_eq!(bodies(&out), [&b"abcd"[..], b"efgh", b"ijk"]);
+        assert_eq!(
+            out[2].1,
+            Some(Split {
+                id: 1,
+                index: 2,
+                last: true
+            })
+        );
+    }
+
+    #[test]
+    fn pieces_never_cut_a_utf8_character() {
+        // "é" is two bytes; a cut at 5 would fall inside the third one.
+        let text = "aééé\n".as_bytes();
+        let out = split_all(4, &[text]);
+        for (piece, _) in &out {
+            assert!(std::str::from_utf8(piece).is_ok(), "{piece:?}");
+        }
+        let joined: Vec<u8> = out.iter().flat_map(|(b, _)| b.clone()).collect();
+        assert_eq!(joined, "aééé".as_bytes());
+    }
+
+    #[test]
+    fn every_byte_is_accounted_for() {
+        // Pieces plus newlines plus dropped CRs give back the input.
+        let input = b"one\r\ntwo\nthree-is-long\n\xff\xfe bad\nno-end";
+        for max in [4, 5, 7, 100] {
+            for chunk in [1, 3, 64] {
+                let reads: Vec<&[u8]> = input.chunks(chunk).collect();
+                let out = split_all(max, &reads);
+                let mut rebuilt = Vec::new();
+                for (body, split) in &out {
+                    rebuilt.extend_from_slice(body);
+                    if split.is_none_or(|s| s.last) {
+                        rebuilt.push(b'\n');
+                    }
+                }
+                let expected = b"one\ntwo\nthree-is-long\n\xff\xfe bad\nno-end\n";
+                assert_eq!(rebuilt, expected, "max {max} chunk {chunk}");
+            }
+        }
+    }
+
+    #[test]
+    fn utf8_flag_is_false_only_when_the_read_has_invalid_bytes() {
+        let mut splitter = LineSplitter::new(Stream::Stderr, 100);
+        let mut flags = Vec::new();
+        splitter.extend(b"good\n");
+        splitter.drain(1, &mut |l: Line| flags.push(l.utf8));
+        splitter.extend(b"bad \xc3\n");
+        splitter.drain(1, &mut |l: Line| flags.push(l.utf8));
+        assert_eq!(flags, [true, false]);
+    }
+}

@@ -1,0 +1,152 @@
+//! Starting the child: stdin inherited, stdout and stderr on pipes, its own
+//! process group, a clean signal state.
+//!
+//! The child gets its own process group so that logwrap can signal the group
+//! (a `sh -c` wrapper and what it started) and so that a terminal's Ctrl-C
+//! reaches it exactly once. When logwrap runs in the terminal's foreground, the
+//! child's group is made the foreground group, as tini does, so that an
+//! interactive child can still read the terminal instead of being stopped by
+//! SIGTTIN. A background logwrap never takes the terminal from the shell.
+//!
+//! The `pre_exec` hook empties the signal mask (std passes the parent's mask
+//! on, and logwrap blocks every signal it forwards) and resets every
+//! disposition to its default, so a signal that logwrap's own parent ignored
+//! (say SIGINT under `nohup`) is not silently ignored by the application too.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+
+/// A started child.
+pub struct Spawned {
+    pub pid: i32,
+    pub stdout: File,
+    pub stderr: File,
+}
+
+/// Why the child could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error("cannot run {program:?}: {reason}")]
+    NotFound { program: String, reason: String },
+    #[error("cannot run {program:?}: {reason}")]
+    NotExecutable { program: String, reason: String },
+    #[error("cannot start {program:?}: {source}")]
+    Failed { program: String, source: io::Error },
+}
+
+/// Spawns `argv` with extra environment variables (only those not already set
+/// by the user are added).
+pub fn spawn(argv: &[OsString], extra_env: &[(&str, &str)]) -> Result<Spawned, SpawnError> {
+    let program = argv.first().cloned().unwrap_or_default();
+    let mut command = Command::new(&program);
+    command
+        .args(&argv[1..])
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in extra_env {
+        if std::env::var_os(key).is_none() {
+            command.env(key, value);
+        }
+    }
+    let take_terminal = stdin_is_our_foreground_terminal();
+    // SAFETY: the hook runs between fork and exec and only makes
+    // async-signal-safe system calls (signal, setpgid, tcsetpgrp, sigprocmask).
+    unsafe {
+        command.pre_exec(move || prepare_child(take_terminal));
+    }
+    let mut child = command.spawn().map_err(|e| classify(&program, e))?;
+    let stdout = child.stdout.take().map(OwnedFd::from).map(File::from);
+    let stderr = child.stderr.take().map(OwnedFd::from).map(File::from);
+    let (Some(stdout), Some(stderr)) = (stdout, stderr) else {
+        unreachable!("both streams were configured as pipes");
+    };
+    // `Child` is dropped without waiting: the reaper owns waitpid.
+    Ok(Spawned {
+        pid: child.id() as i32,
+        stdout,
+        stderr,
+    })
+}
+
+fn stdin_is_our_foreground_terminal() -> bool {
+    // SAFETY: plain queries on fd 0 and our own process group.
+    unsafe { libc::isatty(0) == 1 && libc::tcgetpgrp(0) == libc::getpgrp() }
+}
+
+/// Runs in the child between fork and exec.
+fn prepare_child(take_terminal: bool) -> io::Result<()> {
+    // SAFETY: async-signal-safe calls only; all arguments are valid.
+    unsafe {
+        if libc::setpgid(0, 0) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if take_terminal {
+            // tcsetpgrp from a background group raises SIGTTOU unless it is
+            // ignored; the loop below restores the default afterwards.
+            libc::signal(libc::SIGTTOU, libc::SIG_IGN);
+            libc::tcsetpgrp(0, libc::getpid());
+        }
+        for signal in 1..32 {
+            if signal != libc::SIGKILL && signal != libc::SIGSTOP {
+                libc::signal(signal, libc::SIG_DFL);
+            }
+        }
+        // std lets the child inherit the parent's mask, and logwrap blocks
+        // every signal it forwards: unblock them all, or the child could never
+        // be stopped by SIGTERM.
+        let mut empty = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+        libc::sigemptyset(empty.as_mut_ptr());
+        libc::pthread_sigmask(libc::SIG_SETMASK, empty.as_ptr(), std::ptr::null_mut());
+    }
+    Ok(())
+}
+
+/// Maps an exec failure to the shell's 126/127 distinction with a message
+/// that says what to do.
+fn classify(program: &OsString, error: io::Error) -> SpawnError {
+    let name = program.to_string_lossy().into_owned();
+    let has_path = name.contains('/');
+    match error.raw_os_error() {
+        Some(libc::ENOENT) if has_path && std::path::Path::new(&name).exists() => {
+            SpawnError::NotFound {
+                program: name,
+                reason: "the file exists but its interpreter (the #! line) was not found".into(),
+            }
+        }
+        Some(libc::ENOENT) if has_path => SpawnError::NotFound {
+            program: name,
+            reason: "no such file".into(),
+        },
+        Some(libc::ENOENT) => SpawnError::NotFound {
+            program: name,
+            reason: "command not found in PATH".into(),
+        },
+        Some(libc::EACCES) => SpawnError::NotExecutable {
+            program: name,
+            reason:
+                "permission denied (is it a directory, or missing the executable bit? try chmod +x)"
+                    .into(),
+        },
+        Some(libc::ENOEXEC) => SpawnError::NotExecutable {
+            program: name,
+            reason:
+                "exec format error (not a program for this machine, or a script without a #! line)"
+                    .into(),
+        },
+        Some(libc::EAGAIN) | Some(libc::ENOMEM) | Some(libc::EMFILE) | Some(libc::ENFILE) => {
+            SpawnError::Failed {
+                program: name,
+                source: error,
+            }
+        }
+        _ => SpawnError::NotExecutable {
+            program: name,
+            reason: error.to_string(),
+        },
+    }
+}

@@ -1,0 +1,105 @@
+//! logwrap's own diagnostics and counters.
+//!
+//! Diagnostics go through `tracing` to stderr, one line per event, prefixed
+//! `logwrap:` so they stand apart from the child's stderr that shares the
+//! stream: `logwrap: warn: export failed destination=otlp error=...`. Quiet by
+//! default (warnings and errors only); `-v`, `-q` and `LOGWRAP_LOG` change it.
+//!
+//! Counters are plain atomics shared by the stages; the app reads them for
+//! the exit report.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tracing::{Event, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
+
+/// Installs the stderr subscriber. `filter` is a targets list such as
+/// `warn,logwrap=debug`; an unparsable one falls back to `warn` with a note.
+pub fn init(filter: &str) {
+    let (targets, bad) = match filter.parse::<tracing_subscriber::filter::Targets>() {
+        Ok(t) => (t, false),
+        Err(_) => ("warn".parse().expect("valid filter"), true),
+    };
+    use tracing_subscriber::layer::SubscriberExt;
+    let layer = tracing_subscriber::fmt::layer()
+        .event_format(Prefixed)
+        .with_writer(std::io::stderr);
+    let subscriber = tracing_subscriber::registry().with(layer).with(targets);
+    let _ = tracing::subscriber::set_global_default(subscriber);
+    if bad {
+        tracing::warn!(
+            filter,
+            "LOGWRAP_LOG is not a level or targets list (e.g. debug or logwrap=debug); using warn"
+        );
+    }
+}
+
+/// `logwrap: <level>: <message> <fields>`.
+struct Prefixed;
+
+impl<S, N> FormatEvent<S, N> for Prefixed
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let level = match *event.metadata().level() {
+            tracing::Level::ERROR => "error",
+            tracing::Level::WARN => "warn",
+            tracing::Level::INFO => "info",
+            tracing::Level::DEBUG => "debug",
+            tracing::Level::TRACE => "trace",
+        };
+        write!(writer, "logwrap: {level}: ")?;
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
+}
+
+/// Counters of one destination.
+#[derive(Debug, Default)]
+pub struct DestinationStats {
+    /// Records accepted into the destination's queue.
+    pub queued: AtomicU64,
+    /// Records dropped because the queue was full.
+    pub dropped_full: AtomicU64,
+    /// Records the destination accepted.
+    pub exported: AtomicU64,
+    /// Records given up on: a permanent error, or retries out of time.
+    pub failed: AtomicU64,
+    /// Records the server rejected in a partial success.
+    pub rejected: AtomicU64,
+    /// Export attempts that were retried.
+    pub retries: AtomicU64,
+}
+
+impl DestinationStats {
+    pub fn add(counter: &AtomicU64, n: usize) {
+        counter.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+
+    /// Records queued but neither delivered nor given up on yet.
+    pub fn unsent(&self) -> u64 {
+        let done = Self::get(&self.exported) + Self::get(&self.failed) + Self::get(&self.rejected);
+        Self::get(&self.queued).saturating_sub(done)
+    }
+}
+
+/// Counters of the read stage.
+#[derive(Debug, Default)]
+pub struct ReadStats {
+    /// Lines (records) read from stdout and stderr.
+    pub lines: [AtomicU64; 2],
+}
