@@ -1,0 +1,317 @@
+//! End-to-end benchmark: generator child → logwrap → OTLP/HTTP receiver on loopback.
+//!
+//! ```text
+//! cargo bench --bench pipeline -- [--lines N] [--runs R] [--gzip] [--quick]
+//! ```
+//!
+//! A Python generator (`benches/gen_lines.py`) writes N lines of a realistic
+//! mix (text with levels, JSON, logfmt, plain; ~120 bytes each) through the
+//! release `logwrap`, which ships them over OTLP/HTTP protobuf to a receiver
+//! in this process that decodes every request with the `opentelemetry-proto`
+//! types and counts the records. Pass-through goes to /dev/null.
+//!
+//! Reported, as medians over the runs:
+//! - lines/s and MB/s end to end (spawn to exit; every record has arrived by then),
+//! - logwrap's own CPU seconds per million lines (user+sys of the logwrap
+//!   process alone, read from /proc/<pid>/stat while it is a zombie, so the
+//!   generator's CPU is not included),
+//! - logwrap's peak RSS (VmHWM),
+//! - the generator's wall time through logwrap relative to writing to /dev/null.
+//!
+//! Unless `--quick`: idle RSS, the start-up overhead of `logwrap -- true`
+//! against `true`, and the binary's size.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use prost::Message;
+
+const LOGWRAP: &str = env!("CARGO_BIN_EXE_logwrap");
+
+struct Options {
+    lines: u64,
+    runs: usize,
+    gzip: bool,
+    quick: bool,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        lines: 1_000_000,
+        runs: 5,
+        gzip: false,
+        quick: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--lines" => o.lines = args.next().and_then(|v| v.parse().ok()).expect("--lines N"),
+            "--runs" => o.runs = args.next().and_then(|v| v.parse().ok()).expect("--runs R"),
+            "--gzip" => o.gzip = true,
+            "--quick" => o.quick = true,
+            "--bench" => {} // passed by cargo bench
+            other => panic!("unknown option {other}; see the header of benches/pipeline.rs"),
+        }
+    }
+    o
+}
+
+#[derive(Default)]
+struct Counts {
+    records: AtomicU64,
+    wire_bytes: AtomicU64,
+    requests: AtomicU64,
+}
+
+/// Starts the receiver on its own thread; returns its base URL.
+fn start_receiver(counts: Arc<Counts>) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                let counts = counts.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req| handle(req, counts.clone()));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+    });
+    format!("http://{}", rx.recv().unwrap())
+}
+
+async fn handle(req: Request<Incoming>, counts: Arc<Counts>) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    let gzip = req.headers().get("content-encoding").is_some_and(|v| v == "gzip");
+    let body = req.into_body().collect().await?.to_bytes();
+    counts.wire_bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
+    let raw = if gzip {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut out).unwrap();
+        Bytes::from(out)
+    } else {
+        body
+    };
+    let request = ExportLogsServiceRequest::decode(raw).expect("valid request");
+    let n: usize = request
+        .resource_logs
+        .iter()
+        .flat_map(|rl| &rl.scope_logs)
+        .map(|sl| sl.log_records.len())
+        .sum();
+    counts.records.fetch_add(n as u64, Ordering::Relaxed);
+    counts.requests.fetch_add(1, Ordering::Relaxed);
+    Ok(Response::new(Full::new(Bytes::new())))
+}
+
+fn generator_path() -> String {
+    format!("{}/benches/gen_lines.py", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `VmHWM` (peak RSS) or `VmRSS` of a process, in KiB.
+fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Waits for `pid` to exit without reaping it, reads its own CPU time from
+/// /proc (children excluded), then reaps it. Returns (cpu seconds, exit code).
+fn wait_own_cpu(pid: u32) -> (f64, i32) {
+    // SAFETY: plain syscalls on our own child.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        let rc = libc::waitid(libc::P_PID, pid, &mut info, libc::WEXITED | libc::WNOWAIT);
+        assert_eq!(rc, 0, "waitid");
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which is in parentheses): state is field 3,
+    // utime 14 and stime 15 (1-based), so 11 and 12 after the ')'.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let cpu = (fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap()) / ticks;
+    let mut status = 0;
+    // SAFETY: reaping our own child.
+    unsafe { libc::waitpid(pid as i32, &mut status, 0) };
+    (cpu, libc::WEXITSTATUS(status))
+}
+
+fn read_wall(path: &std::path::Path) -> f64 {
+    std::fs::read_to_string(path).unwrap().trim().parse().unwrap()
+}
+
+struct RunResult {
+    wall: f64,
+    cpu: f64,
+    peak_rss_kib: u64,
+    child_wall: f64,
+    wire_bytes: u64,
+}
+
+fn run_once(o: &Options, endpoint: &str, counts: &Counts, dir: &std::path::Path) -> RunResult {
+    let before = counts.records.load(Ordering::SeqCst);
+    let bytes_before = counts.wire_bytes.load(Ordering::SeqCst);
+    let wall_file = dir.join("wall");
+    let mut cmd = Command::new(LOGWRAP);
+    // Lossless: the generator is slowed by backpressure instead of losing lines.
+    cmd.args(["--otlp-endpoint", endpoint, "--when-full", "block"]);
+    if o.gzip {
+        cmd.args(["--otlp-compression", "gzip"]);
+    }
+    cmd.args(["--", "python3", &generator_path(), &o.lines.to_string()])
+        .env("LOGWRAP_BENCH_WALL", &wall_file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    let started = Instant::now();
+    let child = cmd.spawn().expect("spawn logwrap");
+    let pid = child.id();
+    let peak = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (peak, done) = (peak.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                if let Some(kib) = proc_status_kib(pid, "VmHWM:") {
+                    peak.fetch_max(kib, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    let (cpu, code) = wait_own_cpu(pid);
+    let wall = started.elapsed().as_secs_f64();
+    done.store(true, Ordering::Relaxed);
+    sampler.join().unwrap();
+    std::mem::forget(child); // already reaped
+    assert_eq!(code, 0, "logwrap failed");
+    let received = counts.records.load(Ordering::SeqCst) - before;
+    assert_eq!(received, o.lines, "every line must arrive");
+    RunResult {
+        wall,
+        cpu,
+        peak_rss_kib: peak.load(Ordering::Relaxed),
+        child_wall: read_wall(&wall_file),
+        wire_bytes: counts.wire_bytes.load(Ordering::SeqCst) - bytes_before,
+    }
+}
+
+fn direct_child_wall(o: &Options, dir: &std::path::Path) -> f64 {
+    let wall_file = dir.join("wall-direct");
+    let status = Command::new("python3")
+        .args([&generator_path(), &o.lines.to_string()])
+        .env("LOGWRAP_BENCH_WALL", &wall_file)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    read_wall(&wall_file)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let n = v.len();
+    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+}
+
+fn idle_rss_kib() -> u64 {
+    let mut child = Command::new(LOGWRAP)
+        .args(["--otlp-endpoint", "http://127.0.0.1:9", "--", "sleep", "3"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let rss = proc_status_kib(child.id(), "VmRSS:").unwrap_or(0);
+    child.wait().unwrap();
+    rss
+}
+
+fn startup_overhead_ms(runs: usize) -> (f64, f64) {
+    let time = |program: &str, args: &[&str]| {
+        let samples: Vec<f64> = (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                let status = Command::new(program).args(args).stdout(Stdio::null()).status().unwrap();
+                assert!(status.success());
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect();
+        median(samples)
+    };
+    let bare = time("true", &[]);
+    let wrapped = time(LOGWRAP, &["--exporter", "none", "--", "true"]);
+    (bare, wrapped)
+}
+
+fn main() {
+    let o = options();
+    let counts = Arc::new(Counts::default());
+    let endpoint = start_receiver(counts.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let mb = |lines: u64| lines as f64 * 120.36 / 1e6;
+
+    println!(
+        "logwrap pipeline benchmark: {} lines x {} runs, OTLP/HTTP protobuf{}, pass-through to /dev/null",
+        o.lines,
+        o.runs,
+        if o.gzip { " + gzip" } else { "" }
+    );
+    let direct: Vec<f64> = (0..o.runs).map(|_| direct_child_wall(&o, dir.path())).collect();
+    let results: Vec<RunResult> = (0..o.runs).map(|_| run_once(&o, &endpoint, &counts, dir.path())).collect();
+    for (i, r) in results.iter().enumerate() {
+        println!(
+            "  run {}: {:.3} s, {:.0} lines/s, cpu {:.3} s, peak rss {:.1} MiB, wire {:.1} MB",
+            i + 1,
+            r.wall,
+            o.lines as f64 / r.wall,
+            r.cpu,
+            r.peak_rss_kib as f64 / 1024.0,
+            r.wire_bytes as f64 / 1e6
+        );
+    }
+    let wall = median(results.iter().map(|r| r.wall).collect());
+    let cpu = median(results.iter().map(|r| r.cpu).collect());
+    let peak = median(results.iter().map(|r| r.peak_rss_kib as f64).collect());
+    let child = median(results.iter().map(|r| r.child_wall).collect());
+    let direct = median(direct);
+    let wire = median(results.iter().map(|r| r.wire_bytes as f64).collect());
+    println!("median lines/s:                 {:.0}", o.lines as f64 / wall);
+    println!("median MB/s:                    {:.1}", mb(o.lines) / wall);
+    println!("median CPU s per million lines: {:.3}", cpu / (o.lines as f64 / 1e6));
+    println!("median peak RSS:                {:.1} MiB", peak / 1024.0);
+    println!("median bytes on the wire:       {:.1} MB ({:.1} bytes/line)", wire / 1e6, wire / o.lines as f64);
+    println!(
+        "child wall time:                {:.3} s through logwrap vs {:.3} s to /dev/null ({:.2}x)",
+        child,
+        direct,
+        child / direct
+    );
+    if !o.quick {
+        println!("idle RSS:                       {:.1} MiB", idle_rss_kib() as f64 / 1024.0);
+        let (bare, wrapped) = startup_overhead_ms(51);
+        println!(
+            "start-up: `true` {:.2} ms, `logwrap -- true` {:.2} ms, overhead {:.2} ms (median of 51)",
+            bare,
+            wrapped,
+            wrapped - bare
+        );
+        let size = std::fs::metadata(LOGWRAP).map(|m| m.len()).unwrap_or(0);
+        println!("binary size:                    {:.2} MiB ({LOGWRAP})", size as f64 / 1048576.0);
+    }
+}
