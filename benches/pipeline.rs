@@ -76,7 +76,10 @@ struct Counts {
 fn start_receiver(counts: Arc<Counts>) -> String {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
@@ -84,7 +87,8 @@ fn start_receiver(counts: Arc<Counts>) -> String {
                 let (stream, _) = listener.accept().await.unwrap();
                 let counts = counts.clone();
                 tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| handle(req, counts.clone()));
+                    let service =
+                        hyper::service::service_fn(move |req| handle(req, counts.clone()));
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
@@ -95,13 +99,23 @@ fn start_receiver(counts: Arc<Counts>) -> String {
     format!("http://{}", rx.recv().unwrap())
 }
 
-async fn handle(req: Request<Incoming>, counts: Arc<Counts>) -> Result<Response<Full<Bytes>>, hyper::Error> {
-    let gzip = req.headers().get("content-encoding").is_some_and(|v| v == "gzip");
+async fn handle(
+    req: Request<Incoming>,
+    counts: Arc<Counts>,
+) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    let gzip = req
+        .headers()
+        .get("content-encoding")
+        .is_some_and(|v| v == "gzip");
     let body = req.into_body().collect().await?.to_bytes();
-    counts.wire_bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
+    counts
+        .wire_bytes
+        .fetch_add(body.len() as u64, Ordering::Relaxed);
     let raw = if gzip {
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut out).unwrap();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_end(&mut out)
+            .unwrap();
         Bytes::from(out)
     } else {
         body
@@ -153,7 +167,11 @@ fn wait_own_cpu(pid: u32) -> (f64, i32) {
 }
 
 fn read_wall(path: &std::path::Path) -> f64 {
-    std::fs::read_to_string(path).unwrap().trim().parse().unwrap()
+    std::fs::read_to_string(path)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 struct RunResult {
@@ -226,7 +244,11 @@ fn direct_child_wall(o: &Options, dir: &std::path::Path) -> f64 {
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 fn idle_rss_kib() -> u64 {
@@ -247,7 +269,11 @@ fn startup_overhead_ms(runs: usize) -> (f64, f64) {
         let samples: Vec<f64> = (0..runs)
             .map(|_| {
                 let t = Instant::now();
-                let status = Command::new(program).args(args).stdout(Stdio::null()).status().unwrap();
+                let status = Command::new(program)
+                    .args(args)
+                    .stdout(Stdio::null())
+                    .status()
+                    .unwrap();
                 assert!(status.success());
                 t.elapsed().as_secs_f64() * 1000.0
             })
@@ -272,8 +298,12 @@ fn main() {
         o.runs,
         if o.gzip { " + gzip" } else { "" }
     );
-    let direct: Vec<f64> = (0..o.runs).map(|_| direct_child_wall(&o, dir.path())).collect();
-    let results: Vec<RunResult> = (0..o.runs).map(|_| run_once(&o, &endpoint, &counts, dir.path())).collect();
+    let direct: Vec<f64> = (0..o.runs)
+        .map(|_| direct_child_wall(&o, dir.path()))
+        .collect();
+    let results: Vec<RunResult> = (0..o.runs)
+        .map(|_| run_once(&o, &endpoint, &counts, dir.path()))
+        .collect();
     for (i, r) in results.iter().enumerate() {
         println!(
             "  run {}: {:.3} s, {:.0} lines/s, cpu {:.3} s, peak rss {:.1} MiB, wire {:.1} MB",
@@ -291,11 +321,21 @@ fn main() {
     let child = median(results.iter().map(|r| r.child_wall).collect());
     let direct = median(direct);
     let wire = median(results.iter().map(|r| r.wire_bytes as f64).collect());
-    println!("median lines/s:                 {:.0}", o.lines as f64 / wall);
+    println!(
+        "median lines/s:                 {:.0}",
+        o.lines as f64 / wall
+    );
     println!("median MB/s:                    {:.1}", mb(o.lines) / wall);
-    println!("median CPU s per million lines: {:.3}", cpu / (o.lines as f64 / 1e6));
+    println!(
+        "median CPU s per million lines: {:.3}",
+        cpu / (o.lines as f64 / 1e6)
+    );
     println!("median peak RSS:                {:.1} MiB", peak / 1024.0);
-    println!("median bytes on the wire:       {:.1} MB ({:.1} bytes/line)", wire / 1e6, wire / o.lines as f64);
+    println!(
+        "median bytes on the wire:       {:.1} MB ({:.1} bytes/line)",
+        wire / 1e6,
+        wire / o.lines as f64
+    );
     println!(
         "child wall time:                {:.3} s through logwrap vs {:.3} s to /dev/null ({:.2}x)",
         child,
@@ -303,7 +343,10 @@ fn main() {
         child / direct
     );
     if !o.quick {
-        println!("idle RSS:                       {:.1} MiB", idle_rss_kib() as f64 / 1024.0);
+        println!(
+            "idle RSS:                       {:.1} MiB",
+            idle_rss_kib() as f64 / 1024.0
+        );
         let (bare, wrapped) = startup_overhead_ms(51);
         println!(
             "start-up: `true` {:.2} ms, `logwrap -- true` {:.2} ms, overhead {:.2} ms (median of 51)",
@@ -312,6 +355,9 @@ fn main() {
             wrapped - bare
         );
         let size = std::fs::metadata(LOGWRAP).map(|m| m.len()).unwrap_or(0);
-        println!("binary size:                    {:.2} MiB ({LOGWRAP})", size as f64 / 1048576.0);
+        println!(
+            "binary size:                    {:.2} MiB ({LOGWRAP})",
+            size as f64 / 1048576.0
+        );
     }
 }

@@ -18,7 +18,7 @@
 //! pipeline keeps running until the child is gone.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, watch};
 
@@ -101,6 +101,8 @@ pub async fn run(config: Config, signals: SignalSet) -> Outcome {
         tasks.push(tokio::spawn(export::run(destination, shutdown_rx.clone())));
     }
 
+    // Written to when the readers must stop before EOF (see the drain below).
+    let stop_readers = StopPipe::new();
     let read_stats = Arc::new(ReadStats::default());
     let mut readers_done = Vec::new();
     for (stream, file) in [
@@ -114,12 +116,14 @@ pub async fn run(config: Config, signals: SignalSet) -> Outcome {
         let mut sink = StreamSink::new(
             stream,
             &config.parse,
+            config.read.multiline_timeout,
             clone_senders(&senders),
             read_stats.clone(),
         );
         let reader = ReaderConfig {
             stream,
             max_line_bytes: config.read.max_line_bytes,
+            stop: stop_readers.as_ref().map(StopPipe::read_fd),
         };
         let (done_tx, done_rx) = oneshot::channel::<()>();
         readers_done.push(done_rx);
@@ -148,13 +152,11 @@ pub async fn run(config: Config, signals: SignalSet) -> Outcome {
     };
     tracing::debug!(outcome = ?exit.outcome, "child exited");
 
-    // Readers: to EOF, or until the drain timeout (a grandchild may hold the pipes).
-    let drain = async {
-        for done in readers_done {
-            let _ = done.await;
-        }
-    };
-    if tokio::time::timeout(config.shutdown.drain_timeout, drain)
+    // Readers: to EOF, or until the drain timeout (a grandchild may hold the
+    // pipes). Then they are told to stop, which also releases a record held
+    // for continuation lines, and get a moment to hand it on.
+    let mut readers_done: Vec<_> = readers_done.into_iter().map(Some).collect();
+    if tokio::time::timeout(config.shutdown.drain_timeout, all_done(&mut readers_done))
         .await
         .is_err()
     {
@@ -162,6 +164,10 @@ pub async fn run(config: Config, signals: SignalSet) -> Outcome {
             drain_timeout = ?config.shutdown.drain_timeout,
             "the child's pipes are still open (a background process holds them?); not waiting longer"
         );
+        if let Some(pipe) = &stop_readers {
+            pipe.signal();
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(200), all_done(&mut readers_done)).await;
     }
 
     // Exporters: flush now, within the shutdown timeout.
@@ -180,6 +186,56 @@ pub async fn run(config: Config, signals: SignalSet) -> Outcome {
     }
     report_undelivered(&all_stats);
     exit.outcome
+}
+
+/// Waits for every reader's end; a receiver that completed is cleared, so a
+/// second call (after a timeout cut the first) waits only for the rest.
+async fn all_done(readers: &mut [Option<oneshot::Receiver<()>>]) {
+    for slot in readers.iter_mut() {
+        if let Some(done) = slot.as_mut() {
+            let _ = done.await;
+            *slot = None;
+        }
+    }
+}
+
+/// A pipe whose read end becomes readable to tell the reader threads to stop.
+struct StopPipe {
+    read: std::os::fd::OwnedFd,
+    write: std::os::fd::OwnedFd,
+}
+
+impl StopPipe {
+    /// `None` if the pipe cannot be made; readers then simply run to EOF or
+    /// until the process ends.
+    fn new() -> Option<Self> {
+        let mut fds = [0; 2];
+        // SAFETY: fds has room for two descriptors; O_CLOEXEC keeps them out of children.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            tracing::warn!(error = %std::io::Error::last_os_error(), "cannot create the reader stop pipe");
+            return None;
+        }
+        use std::os::fd::FromRawFd;
+        // SAFETY: pipe2 just returned these two descriptors, owned by nobody else.
+        unsafe {
+            Some(StopPipe {
+                read: std::os::fd::OwnedFd::from_raw_fd(fds[0]),
+                write: std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+            })
+        }
+    }
+
+    fn read_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.read.as_raw_fd()
+    }
+
+    /// Makes the read end readable for every reader (nobody consumes the byte).
+    fn signal(&self) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: writing one byte from a valid buffer to our own pipe.
+        unsafe { libc::write(self.write.as_raw_fd(), b"x".as_ptr().cast(), 1) };
+    }
 }
 
 fn clone_senders(
@@ -225,6 +281,10 @@ fn report_undelivered(all_stats: &[(&'static str, Arc<DestinationStats>)]) {
 struct StreamSink {
     stream: Stream,
     parser: Parser,
+    multiline_timeout: Duration,
+    /// When the parser last got bytes; a held record goes out after
+    /// `multiline_timeout` without more.
+    last_read: Instant,
     records: Vec<Record>,
     lines: u64,
     destinations: Vec<(QueueSender, Arc<DestinationStats>)>,
@@ -235,12 +295,15 @@ impl StreamSink {
     fn new(
         stream: Stream,
         parse: &ParseConfig,
+        multiline_timeout: Duration,
         destinations: Vec<(QueueSender, Arc<DestinationStats>)>,
         read_stats: Arc<ReadStats>,
     ) -> Self {
         StreamSink {
             stream,
             parser: Parser::new(parse, stream),
+            multiline_timeout,
+            last_read: Instant::now(),
             records: Vec::new(),
             lines: 0,
             destinations,
@@ -290,6 +353,18 @@ impl LineSink for StreamSink {
     }
 
     fn end_of_read(&mut self) {
+        self.last_read = Instant::now();
+        self.hand_on();
+    }
+
+    fn idle_deadline(&self) -> Option<Instant> {
+        self.parser
+            .has_pending()
+            .then(|| self.last_read + self.multiline_timeout)
+    }
+
+    fn idle(&mut self) {
+        self.parser.flush(&mut self.records);
         self.hand_on();
     }
 

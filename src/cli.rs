@@ -65,6 +65,59 @@ pub struct Cli {
     #[arg(long, env = "LOGWRAP_RESOURCE_COMMAND_ARGS", help_heading = "Records")]
     pub resource_command_args: bool,
 
+    // ---- Parsing ------------------------------------------------------------
+    /// How lines are read: auto (JSON, else logfmt, else text), json, logfmt,
+    /// text or none; per stream with stdout=MODE,stderr=MODE [default: auto]
+    #[arg(
+        long,
+        env = "LOGWRAP_PARSE",
+        value_name = "MODE",
+        value_delimiter = ',',
+        help_heading = "Parsing"
+    )]
+    pub parse: Vec<String>,
+
+    /// One record per line: do not join stack traces and indented continuation lines
+    #[arg(long, env = "LOGWRAP_NO_MULTILINE", help_heading = "Parsing")]
+    pub no_multiline: bool,
+
+    /// A record waiting for continuation lines is sent after this much silence
+    #[arg(long, env = "LOGWRAP_MULTILINE_TIMEOUT", value_name = "DURATION", default_value = "500ms", value_parser = parse_duration, help_heading = "Parsing")]
+    pub multiline_timeout: Duration,
+
+    /// Lines per joined record at most
+    #[arg(long, env = "LOGWRAP_MULTILINE_MAX_LINES", value_name = "N", default_value = "1000", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Parsing")]
+    pub multiline_max_lines: u32,
+
+    /// Bytes per joined record at most [default: --max-line-bytes]
+    #[arg(long, env = "LOGWRAP_MULTILINE_MAX_BYTES", value_name = "SIZE", value_parser = parse_size, help_heading = "Parsing")]
+    pub multiline_max_bytes: Option<usize>,
+
+    /// Keep ANSI escape sequences (colours) in record bodies; the pass-through always keeps them
+    #[arg(long, env = "LOGWRAP_KEEP_ANSI", help_heading = "Parsing")]
+    pub keep_ansi: bool,
+
+    /// Time zone of timestamps written without one: UTC, local, an IANA name
+    /// (Europe/Berlin) or a fixed offset (+02:00)
+    #[arg(
+        long,
+        env = "LOGWRAP_TIMEZONE",
+        value_name = "TZ",
+        default_value = "UTC",
+        allow_hyphen_values = true,
+        help_heading = "Parsing"
+    )]
+    pub timezone: String,
+
+    /// A parsed time older than this (relative to when the line was read) is
+    /// not used as the record's Timestamp (Loki rejects entries far behind)
+    #[arg(long, env = "LOGWRAP_TIMESTAMP_MAX_AGE", value_name = "DURATION", default_value = "1h", value_parser = parse_duration, help_heading = "Parsing")]
+    pub timestamp_max_age: Duration,
+
+    /// A parsed time further in the future than this is not used (Loki's creation grace period)
+    #[arg(long, env = "LOGWRAP_TIMESTAMP_MAX_AHEAD", value_name = "DURATION", default_value = "10m", value_parser = parse_duration, help_heading = "Parsing")]
+    pub timestamp_max_ahead: Duration,
+
     // ---- Export -------------------------------------------------------------
     /// Where records go: otlp, console or none, comma-separated
     /// [default: OTEL_LOGS_EXPORTER, else otlp when an OTLP endpoint is set, else console]

@@ -26,7 +26,8 @@ use std::time::Duration;
 use crate::batch::BatchConfig;
 use crate::buffer::QueueConfig;
 use crate::cli::{Cli, Compression, ExporterKind};
-use crate::parse::ParseConfig;
+use crate::parse::timestamp::TimeConfig;
+use crate::parse::{ParseConfig, ParseMode};
 use crate::resource::{self, ResourceConfig};
 
 /// Reads environment variables; an empty value is `None`.
@@ -69,6 +70,9 @@ pub struct Config {
 /// The read stage.
 #[derive(Debug, Clone, Copy)]
 pub struct ReadConfig {
+    /// A record held back for continuation lines goes out after this much
+    /// silence. Default 500 ms: a trace arrives in one burst.
+    pub multiline_timeout: Duration,
     /// Copy the child's bytes to logwrap's own stdout/stderr. Off when the
     /// console exporter owns stdout or with `--no-passthrough`.
     pub passthrough: bool,
@@ -251,6 +255,8 @@ pub fn resolve(cli: Cli, env: &impl Env) -> Result<Resolved, ConfigErrors> {
     }
 
     let batch = resolve_batch(&cli, &mut r);
+    let (stdout_mode, stderr_mode) = resolve_parse_modes(&cli.parse, &mut r);
+    let zone = resolve_timezone(&cli.timezone, &mut r);
 
     let env_attributes = match env.var("OTEL_RESOURCE_ATTRIBUTES") {
         Some(raw) => match resource::parse_resource_attributes(&raw) {
@@ -287,12 +293,24 @@ pub fn resolve(cli: Cli, env: &impl Env) -> Result<Resolved, ConfigErrors> {
     let config = Config {
         command: cli.command,
         read: ReadConfig {
+            multiline_timeout: cli.multiline_timeout,
             passthrough: !cli.no_passthrough && !console,
             max_line_bytes,
         },
         parse: ParseConfig {
             stdout_severity: cli.stdout_severity.0,
             stderr_severity: cli.stderr_severity.0,
+            stdout_mode,
+            stderr_mode,
+            multiline: !cli.no_multiline,
+            multiline_max_lines: cli.multiline_max_lines as usize,
+            multiline_max_bytes: cli.multiline_max_bytes.unwrap_or(max_line_bytes),
+            strip_ansi: !cli.keep_ansi,
+            time: TimeConfig {
+                zone: zone.unwrap_or(jiff::tz::TimeZone::UTC),
+                max_past_nanos: cli.timestamp_max_age.as_nanos().min(u64::MAX as u128) as u64,
+                max_future_nanos: cli.timestamp_max_ahead.as_nanos().min(u64::MAX as u128) as u64,
+            },
         },
         resource: ResourceConfig {
             otel_service_name: env.var("OTEL_SERVICE_NAME"),
@@ -316,6 +334,102 @@ pub fn resolve(cli: Cli, env: &impl Env) -> Result<Resolved, ConfigErrors> {
         config,
         warnings: r.warnings,
     })
+}
+
+/// `--parse auto` or `--parse stdout=json,stderr=text`.
+fn resolve_parse_modes(
+    entries: &[String],
+    r: &mut Resolver<'_, impl Env>,
+) -> (ParseMode, ParseMode) {
+    use clap::ValueEnum;
+    let (mut stdout, mut stderr) = (ParseMode::Auto, ParseMode::Auto);
+    for entry in entries {
+        let (streams, mode) = match entry.split_once('=') {
+            Some(("stdout", m)) => ((true, false), m),
+            Some(("stderr", m)) => ((false, true), m),
+            Some((other, _)) => {
+                r.error(
+                    "--parse",
+                    format!("unknown stream {other:?}; use stdout=MODE or stderr=MODE"),
+                );
+                continue;
+            }
+            None => ((true, true), entry.as_str()),
+        };
+        match ParseMode::from_str(mode.trim(), true) {
+            Ok(m) => {
+                if streams.0 {
+                    stdout = m;
+                }
+                if streams.1 {
+                    stderr = m;
+                }
+            }
+            Err(_) => r.error(
+                "--parse",
+                format!("unknown mode {mode:?}; use auto, json, logfmt, text or none"),
+            ),
+        }
+    }
+    (stdout, stderr)
+}
+
+/// `UTC`, `local`, an IANA name or a fixed offset like `+02:00`.
+fn resolve_timezone(raw: &str, r: &mut Resolver<'_, impl Env>) -> Option<jiff::tz::TimeZone> {
+    let raw = raw.trim();
+    if raw.eq_ignore_ascii_case("utc") || raw == "Z" {
+        return Some(jiff::tz::TimeZone::UTC);
+    }
+    if raw.eq_ignore_ascii_case("local") {
+        return match jiff::tz::TimeZone::try_system() {
+            Ok(tz) => Some(tz),
+            Err(e) => {
+                r.error(
+                    "--timezone",
+                    format!("cannot find the system time zone ({e}); name one, e.g. Europe/Berlin"),
+                );
+                None
+            }
+        };
+    }
+    if let Some(offset) = parse_offset(raw) {
+        return jiff::tz::Offset::from_seconds(offset)
+            .ok()
+            .map(jiff::tz::TimeZone::fixed);
+    }
+    match jiff::tz::TimeZone::get(raw) {
+        Ok(tz) => Some(tz),
+        Err(e) => {
+            r.error(
+                "--timezone",
+                format!("{raw:?} is not a known time zone ({e}); use UTC, local, +02:00 or an IANA name like Europe/Berlin"),
+            );
+            None
+        }
+    }
+}
+
+/// `+02:00`, `-0530`, `+2` → seconds east of UTC.
+fn parse_offset(raw: &str) -> Option<i32> {
+    let (sign, rest) = match raw.as_bytes().first()? {
+        b'+' => (1, &raw[1..]),
+        b'-' => (-1, &raw[1..]),
+        _ => return None,
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m) = if digits.len() <= 2 {
+        (digits.parse::<i32>().ok()?, 0)
+    } else {
+        let split = digits.len() - 2;
+        (
+            digits[..split].parse::<i32>().ok()?,
+            digits[split..].parse::<i32>().ok()?,
+        )
+    };
+    (h <= 23 && m <= 59).then_some(sign * (h * 3600 + m * 60))
 }
 
 fn dedup(kinds: Vec<ExporterKind>) -> Vec<ExporterKind> {
@@ -787,6 +901,45 @@ mod tests {
         );
         let r = resolve_with(&["-v"], &[("LOGWRAP_LOG", "trace")]).unwrap();
         assert_eq!(r.config.log_filter, "trace");
+    }
+
+    #[test]
+    fn parse_modes_per_stream_and_errors() {
+        let r = resolve_with(&["--parse", "stdout=json,stderr=text"], &[]).unwrap();
+        assert_eq!(
+            (r.config.parse.stdout_mode, r.config.parse.stderr_mode),
+            (ParseMode::Json, ParseMode::Text)
+        );
+        let r = resolve_with(&["--parse", "none"], &[]).unwrap();
+        assert_eq!(
+            (r.config.parse.stdout_mode, r.config.parse.stderr_mode),
+            (ParseMode::None, ParseMode::None)
+        );
+        let errs = resolve_with(&["--parse", "xml"], &[]).unwrap_err();
+        assert!(
+            errs.to_string()
+                .contains("auto, json, logfmt, text or none"),
+            "{errs}"
+        );
+        let errs = resolve_with(&["--parse", "stdin=json"], &[]).unwrap_err();
+        assert_eq!(errs.0[0].setting, "--parse");
+    }
+
+    #[test]
+    fn time_zones() {
+        let zone =
+            |tz: &str| resolve_with(&["--timezone", tz], &[]).map(|r| r.config.parse.time.zone);
+        // An offset that starts with '-' is taken as the value, not a flag.
+        assert_eq!(zone("UTC").unwrap(), jiff::tz::TimeZone::UTC);
+        assert!(zone("Europe/Berlin").is_ok());
+        let fixed = zone("+02:00").unwrap();
+        assert_eq!(fixed.to_fixed_offset().unwrap().seconds(), 7200);
+        assert_eq!(
+            zone("-0530").unwrap().to_fixed_offset().unwrap().seconds(),
+            -19800
+        );
+        let errs = zone("Mars/Olympus").unwrap_err();
+        assert!(errs.to_string().contains("IANA"), "{errs}");
     }
 
     #[test]

@@ -216,6 +216,13 @@ pub trait LineSink {
     fn end_of_read(&mut self);
     /// Called once after the last line.
     fn end_of_stream(&mut self);
+    /// When the sink wants [`LineSink::idle`] called if no bytes arrive
+    /// before then (a held-back multiline record waiting for silence).
+    fn idle_deadline(&self) -> Option<std::time::Instant> {
+        None
+    }
+    /// Called when the idle deadline passed without new bytes.
+    fn idle(&mut self) {}
 }
 
 /// Writes the child's bytes unchanged to one of logwrap's own descriptors.
@@ -248,6 +255,57 @@ impl PassThrough {
                 "cannot pass output through; lines are still shipped but no longer echoed"
             );
         }
+    }
+}
+
+enum Wait {
+    Readable,
+    Idle,
+    Stop,
+}
+
+/// Waits until `src` has bytes (or EOF), `stop` becomes readable, or
+/// `deadline` passes.
+fn wait(src: &impl AsRawFd, stop: Option<RawFd>, deadline: Option<std::time::Instant>) -> Wait {
+    loop {
+        let ms = match deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    return Wait::Idle;
+                }
+                left.as_millis().clamp(1, i32::MAX as u128) as i32
+            }
+            None if stop.is_none() => return Wait::Readable, // nothing to wait for but data
+            None => -1,
+        };
+        let mut fds = [
+            libc::pollfd {
+                fd: src.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: stop.unwrap_or(-1), // poll ignores negative fds
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: two valid pollfds.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
+        if n < 0 {
+            if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Wait::Readable; // let the read report what is wrong
+        }
+        if fds[1].revents != 0 {
+            return Wait::Stop;
+        }
+        if fds[0].revents != 0 {
+            return Wait::Readable;
+        }
+        // Timed out: the loop re-checks the clock and returns Idle.
     }
 }
 
@@ -284,6 +342,9 @@ fn write_all_fd(fd: RawFd, mut data: &[u8]) -> io::Result<()> {
 pub struct ReaderConfig {
     pub stream: Stream,
     pub max_line_bytes: usize,
+    /// A descriptor that becomes readable when the reader must stop: flush
+    /// what it holds and end without waiting for EOF.
+    pub stop: Option<RawFd>,
 }
 
 /// Reads `src` to EOF: pass-through first, then lines to `sink`.
@@ -291,13 +352,23 @@ pub struct ReaderConfig {
 /// Returns at EOF or on a read error (logged). Runs on its own thread.
 pub fn run(
     config: ReaderConfig,
-    mut src: impl Read,
+    mut src: impl Read + AsRawFd,
     mut passthrough: Option<PassThrough>,
     sink: &mut impl LineSink,
 ) {
     let stream = config.stream;
     let mut splitter = LineSplitter::new(stream, config.max_line_bytes);
     loop {
+        match wait(&src, config.stop, sink.idle_deadline()) {
+            Wait::Readable => {}
+            Wait::Idle => {
+                sink.idle();
+                continue;
+            }
+            // Asked to stop (the child is gone, a grandchild holds the pipe):
+            // what was read is handed on below, and the thread ends.
+            Wait::Stop => break,
+        }
         match splitter.read_from(&mut src) {
             Ok([]) => break,
             Ok(data) => {

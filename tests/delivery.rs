@@ -33,8 +33,8 @@ async fn a_hundred_thousand_lines_arrive_exactly_once_in_order() {
     assert!(body_text(&out[0]).starts_with("pid "));
     let out_bodies: Vec<String> = out[1..].iter().map(body_text).collect();
     let err_bodies: Vec<String> = err.iter().map(body_text).collect();
-    let expected_out: Vec<String> = (0..n).map(|i| format!("out {i}")).collect();
-    let expected_err: Vec<String> = (0..n).map(|i| format!("err {i}")).collect();
+    let expected_out: Vec<String> = (0..n).map(|i| format!("stdout line {i}")).collect();
+    let expected_err: Vec<String> = (0..n).map(|i| format!("stderr line {i}")).collect();
     assert!(
         out_bodies == expected_out,
         "stdout lines out of order or altered"
@@ -150,7 +150,7 @@ async fn stream_severities_are_settable_and_none_leaves_them_unset() {
         "--",
         "sh",
         "-c",
-        "echo out; echo err >&2",
+        "echo plain output; echo plain diagnostics >&2",
     ])
     .await;
     assert_eq!(run.code, Some(0));

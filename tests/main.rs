@@ -8,6 +8,8 @@ mod console;
 mod delivery;
 mod exit_codes;
 mod lines;
+mod loghub;
+mod parsing;
 mod passthrough;
 mod shutdown;
 mod signals;

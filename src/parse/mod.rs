@@ -1,31 +1,88 @@
-//! Parse: [`Line`] → [`Record`]. Total: every line becomes a record, nothing fails.
+//! Parse: [`Line`] → [`Record`]. Total: every line ends up in a record, nothing fails.
 //!
 //! ```text
-//!  Line ──► Parser::push ──► Vec<Record>   (zero or more per line; flush at EOF)
+//!  Line ─► strip ANSI ─► continues the pending record? ──yes──► append (multiline)
+//!                              │ no
+//!                              ▼
+//!                 close the pending record ─► out
+//!                 parse the line: JSON object │ logfmt │ text (timestamp, level)
+//!                              ▼
+//!                        new pending record
 //! ```
 //!
-//! Today the parser maps a line to a record with the stream's default severity
-//! and the line as body. The body is a string when the bytes are UTF-8 and a
-//! byte array otherwise, as the spec asks ("Mapping Arbitrary Data to OTLP
-//! AnyValue": text that is not valid Unicode goes to `bytes_value` with its
-//! bytes as they were), so nothing is lost or altered on the way to an OTLP
-//! collector. Exporters whose formats only carry text (Loki, console JSON)
-//! decide their own representation.
+//! - Format ([`ParseMode`]): `auto` tries a JSON object (a line starting with
+//!   `{`), then logfmt (every token `key=value`), then text. `json`, `logfmt`
+//!   and `text` try only that one (a line that does not parse is plain text
+//!   with the stream's severity); `none` does no interpretation at all.
+//! - Structured lines map their fields with [`fields`]: message → body,
+//!   level → severity, time → Timestamp, trace ids → TraceId/SpanId/Flags,
+//!   everything else → attributes.
+//! - Text lines: a leading [`timestamp`] sets Timestamp; a level word where
+//!   programs put one ([`severity`]) sets SeverityNumber, with SeverityText
+//!   the word as written. No level: the stream's default severity.
+//! - A time outside the believable window (`--timestamp-max-age`,
+//!   `--timestamp-max-ahead`) is not used as Timestamp: text keeps it in the
+//!   attribute `logwrap.original_time` (structured lines keep their field),
+//!   so Loki does not reject the record.
+//! - [`multiline`] decides which lines join the pending record; a merged
+//!   record keeps the first line's parse (severity, time, fields) and its body
+//!   grows by `\n` + each joined line.
+//! - Bodies are strings when UTF-8, byte arrays otherwise (the spec's AnyValue
+//!   mapping), so nothing is altered on the way.
 //!
-//! The `push`/`flush` shape lets a stateful parser (multiline joining) hold a
-//! line back and release it later without changing the callers.
+//! The parser is per stream and owns the pending record; the reader's sink
+//! closes it after `--multiline-timeout` of silence via [`Parser::flush`].
+
+pub mod ansi;
+pub mod fields;
+pub mod json;
+pub mod logfmt;
+pub mod multiline;
+pub mod severity;
+pub mod timestamp;
+
+use bytes::Bytes;
 
 use crate::record::{Line, Record, Severity, SeverityNumber, Str, Stream, Value};
+use multiline::Context;
+use timestamp::TimeConfig;
+
+/// How lines of a stream are interpreted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ParseMode {
+    /// JSON object, else logfmt, else text.
+    #[default]
+    Auto,
+    Json,
+    Logfmt,
+    /// Timestamp and level words in plain text.
+    Text,
+    /// No interpretation: the line is the body, the stream gives the severity.
+    None,
+}
 
 /// How lines are interpreted.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct ParseConfig {
-    /// Severity of stdout lines; `None` leaves it unset. Default INFO (9).
+    /// Severity of stdout lines without their own level; `None` leaves it
+    /// unset. Default INFO (9).
     pub stdout_severity: Option<SeverityNumber>,
-    /// Severity of stderr lines; `None` leaves it unset. Default ERROR (17),
-    /// because most programs write their errors there (and Kubernetes users
-    /// expect stderr to stand out in Grafana).
+    /// Severity of stderr lines without their own level. Default ERROR (17),
+    /// because most programs write their errors there.
     pub stderr_severity: Option<SeverityNumber>,
+    pub stdout_mode: ParseMode,
+    pub stderr_mode: ParseMode,
+    /// Join continuation lines into one record. Default on.
+    pub multiline: bool,
+    /// Lines per merged record at most. Default 1000 (a Go goroutine dump of
+    /// a busy server is long; a Java trace rarely passes 200).
+    pub multiline_max_lines: usize,
+    /// Bytes per merged record at most. Default: `--max-line-bytes` (Loki
+    /// rejects longer lines).
+    pub multiline_max_bytes: usize,
+    /// Remove ANSI escape sequences from bodies. Default on.
+    pub strip_ansi: bool,
+    pub time: TimeConfig,
 }
 
 impl Default for ParseConfig {
@@ -33,20 +90,50 @@ impl Default for ParseConfig {
         ParseConfig {
             stdout_severity: Some(SeverityNumber::INFO),
             stderr_severity: Some(SeverityNumber::ERROR),
+            stdout_mode: ParseMode::Auto,
+            stderr_mode: ParseMode::Auto,
+            multiline: true,
+            multiline_max_lines: 1000,
+            multiline_max_bytes: crate::config::DEFAULT_MAX_LINE_BYTES,
+            strip_ansi: true,
+            time: TimeConfig::default(),
         }
     }
 }
 
+/// The attribute holding a parsed time that was not believable.
+pub const ORIGINAL_TIME: &str = "logwrap.original_time";
+
+/// A record being assembled from several lines.
+struct Pending {
+    record: Record,
+    /// `\n`-separated lines joined after the first.
+    extra: Vec<u8>,
+    lines: usize,
+    bytes: usize,
+    /// Blank lines seen since the last joined line.
+    blanks: usize,
+    context: Context,
+    /// Read time of the last joined line (lines of one read share it).
+    last_observed: u64,
+    /// The first line named a level of WARN or worse itself (not the
+    /// stream's default): a trace written with it belongs to it.
+    reports_problem: bool,
+}
+
 /// Turns the lines of one stream into records.
 pub struct Parser {
+    config: ParseConfig,
+    mode: ParseMode,
     default_severity: Severity,
+    pending: Option<Pending>,
 }
 
 impl Parser {
     pub fn new(config: &ParseConfig, stream: Stream) -> Self {
-        let number = match stream {
-            Stream::Stdout => config.stdout_severity,
-            Stream::Stderr => config.stderr_severity,
+        let (number, mode) = match stream {
+            Stream::Stdout => (config.stdout_severity, config.stdout_mode),
+            Stream::Stderr => (config.stderr_severity, config.stderr_mode),
         };
         let default_severity = match number {
             Some(n) => Severity {
@@ -55,91 +142,226 @@ impl Parser {
             },
             None => Severity::unset(),
         };
-        Parser { default_severity }
+        Parser {
+            config: config.clone(),
+            mode,
+            default_severity,
+            pending: None,
+        }
+    }
+
+    /// True while a record is held back waiting for continuation lines.
+    pub fn has_pending(&self) -> bool {
+        self.pending.is_some()
     }
 
     /// Interprets one line, appending the records it completes to `out`.
     pub fn push(&mut self, line: Line, out: &mut Vec<Record>) {
-        let body = if line.utf8 {
-            Value::Str(Str::from_utf8_validated(line.bytes))
+        let text = if self.config.strip_ansi {
+            ansi::strip(&line.bytes)
         } else {
-            match Str::from_utf8(line.bytes) {
-                Ok(s) => Value::Str(s),
-                Err(raw) => Value::Bytes(raw),
-            }
+            line.bytes.clone()
         };
-        let mut record = Record::new(line.stream, line.observed_unix_nano, body);
-        record.severity = self.default_severity.clone();
-        record.split = line.split;
-        out.push(record);
+        // Pieces of an over-long line are records of their own.
+        if !self.config.multiline || line.split.is_some() {
+            self.flush(out);
+            out.push(self.parse_line(&line, text));
+            return;
+        }
+        if text.trim_ascii().is_empty() {
+            if let Some(p) = self.pending.as_mut() {
+                p.blanks += 1;
+            }
+            return;
+        }
+        if let Some(p) = self.pending.as_mut() {
+            let time = &self.config.time;
+            let looks_like_start = || {
+                timestamp::at_line_start(&text, time, line.observed_unix_nano).is_some()
+                    || severity::find_in_text(&text, 0).is_some()
+            };
+            // A trace header arriving with a warning or error it explains.
+            let same_read = p.last_observed == line.observed_unix_nano && p.reports_problem;
+            let fits = p.lines < self.config.multiline_max_lines
+                && p.bytes + p.blanks + 1 + text.len() <= self.config.multiline_max_bytes;
+            if fits
+                && let Some(context) =
+                    multiline::continues(p.context, &text, looks_like_start, same_read)
+            {
+                if p.context == Context::JulHeader && set_jul_severity(&mut p.record, &text) {
+                    p.reports_problem = p.record.severity.number >= SeverityNumber::WARN;
+                }
+                for _ in 0..p.blanks {
+                    p.extra.push(b'\n');
+                }
+                p.extra.push(b'\n');
+                p.extra.extend_from_slice(&text);
+                p.bytes += p.blanks + 1 + text.len();
+                p.lines += 1 + p.blanks;
+                p.blanks = 0;
+                p.context = context;
+                p.last_observed = line.observed_unix_nano;
+                return;
+            }
+        }
+        self.flush(out);
+        let context = multiline::context_of_start(&text);
+        let bytes = text.len();
+        let observed = line.observed_unix_nano;
+        let (record, level_found) = self.parse_line_detected(&line, text);
+        self.pending = Some(Pending {
+            reports_problem: level_found && record.severity.number >= SeverityNumber::WARN,
+            record,
+            extra: Vec::new(),
+            lines: 1,
+            bytes,
+            blanks: 0,
+            context,
+            last_observed: observed,
+        });
     }
 
-    /// Releases anything held back (end of stream).
-    pub fn flush(&mut self, _out: &mut Vec<Record>) {}
+    /// Releases the held-back record (end of stream, or silence).
+    pub fn flush(&mut self, out: &mut Vec<Record>) {
+        let Some(mut p) = self.pending.take() else {
+            return;
+        };
+        if !p.extra.is_empty() {
+            let mut body = match &p.record.body {
+                Value::Str(s) => s.as_bytes().to_vec(),
+                Value::Bytes(b) => b.to_vec(),
+                _ => Vec::new(),
+            };
+            body.extend_from_slice(&p.extra);
+            p.record.body = body_value(Bytes::from(body), false);
+        }
+        out.push(p.record);
+    }
+
+    /// One line on its own → a record.
+    fn parse_line(&self, line: &Line, text: Bytes) -> Record {
+        self.parse_line_detected(line, text).0
+    }
+
+    /// One line → a record, and whether the line named its own level.
+    fn parse_line_detected(&self, line: &Line, text: Bytes) -> (Record, bool) {
+        let utf8 = line.utf8 && (!self.config.strip_ansi || text.len() == line.bytes.len());
+        let mut record = Record::new(
+            line.stream,
+            line.observed_unix_nano,
+            body_value(text.clone(), utf8),
+        );
+        record.split = line.split;
+        record.severity = self.default_severity.clone();
+        let observed = line.observed_unix_nano;
+        let first = text.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        let mode = self.mode;
+        if matches!(mode, ParseMode::Auto | ParseMode::Json)
+            && first == Some(b'{')
+            && let Some(found) =
+                self.structured(&mut record, &text, utf8, observed, json::parse_object)
+        {
+            return (record, found);
+        }
+        if matches!(mode, ParseMode::Auto | ParseMode::Logfmt)
+            && memchr::memchr(b'=', &text).is_some()
+            && let Some(found) = self.structured(&mut record, &text, utf8, observed, logfmt::parse)
+        {
+            return (record, found);
+        }
+        let mut found = false;
+        if matches!(mode, ParseMode::Auto | ParseMode::Text) {
+            found = self.text(&mut record, &text, observed);
+        }
+        (record, found)
+    }
+
+    /// Applies a structured parser: `None` if the line is not of that
+    /// format, else whether it named a level.
+    fn structured(
+        &self,
+        record: &mut Record,
+        text: &Bytes,
+        utf8: bool,
+        observed: u64,
+        parse: fn(&Bytes, &mut fields::Fields<'_>) -> bool,
+    ) -> Option<bool> {
+        // Structured formats are text; a line with invalid bytes is not one.
+        if !utf8 && std::str::from_utf8(text).is_err() {
+            return None;
+        }
+        let mut f = fields::Fields::new(&self.config.time, observed);
+        if !parse(text, &mut f) {
+            return None;
+        }
+        let level_found = f.has_level();
+        f.finish(record);
+        Some(level_found)
+    }
+
+    /// Timestamp and level of a plain text line; true if it named a level.
+    fn text(&self, record: &mut Record, text: &Bytes, observed: u64) -> bool {
+        let mut level_from = 0;
+        if let Some(t) = timestamp::at_line_start(text, &self.config.time, observed) {
+            level_from = t.end;
+            if t.syslog {
+                level_from = skip_syslog_host(text, t.end);
+            }
+            if self.config.time.believable(t.unix_nanos, observed) {
+                record.time_unix_nano = t.unix_nanos as u64;
+            } else if let Ok(original) = Str::from_utf8(text.slice(t.start..t.end)) {
+                record
+                    .attributes
+                    .push((Str::from_static(ORIGINAL_TIME), Value::Str(original)));
+            }
+        }
+        if let Some(found) = severity::find_in_text(text, level_from)
+            && let Ok(word) = Str::from_utf8(text.slice(found.start..found.end))
+        {
+            record.severity = Severity {
+                number: found.number,
+                text: word,
+            };
+            return true;
+        }
+        false
+    }
+}
+
+/// After a syslog timestamp comes the host name; the level search starts after it.
+fn skip_syslog_host(text: &[u8], from: usize) -> usize {
+    let rest = &text[from..];
+    let start = rest.iter().position(|b| *b != b' ').unwrap_or(rest.len());
+    match memchr::memchr(b' ', &rest[start..]) {
+        Some(i) => from + start + i,
+        None => text.len(),
+    }
+}
+
+/// `SEVERE: msg` → the record's severity (java.util.logging's second line).
+fn set_jul_severity(record: &mut Record, line: &[u8]) -> bool {
+    let word_end = line.iter().position(|&b| b == b':').unwrap_or(0);
+    if let Some(number) = severity::from_word(&line[..word_end])
+        && let Ok(word) = std::str::from_utf8(&line[..word_end])
+    {
+        record.severity = Severity {
+            number,
+            text: Str::from(word.to_string()),
+        };
+        return true;
+    }
+    false
+}
+
+fn body_value(bytes: Bytes, known_utf8: bool) -> Value {
+    if known_utf8 {
+        return Value::Str(Str::from_utf8_validated(bytes));
+    }
+    match Str::from_utf8(bytes) {
+        Ok(s) => Value::Str(s),
+        Err(raw) => Value::Bytes(raw),
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use bytes::Bytes;
-
-    fn line(stream: Stream, bytes: &'static [u8], utf8: bool) -> Line {
-        Line {
-            stream,
-            observed_unix_nano: 7,
-            bytes: Bytes::from_static(bytes),
-            utf8,
-            split: None,
-        }
-    }
-
-    fn parse_one(config: &ParseConfig, l: Line) -> Record {
-        let mut parser = Parser::new(config, l.stream);
-        let mut out = Vec::new();
-        parser.push(l, &mut out);
-        assert_eq!(out.len(), 1);
-        out.pop().unwrap()
-    }
-
-    #[test]
-    fn stream_decides_the_default_severity() {
-        let c = ParseConfig::default();
-        let r = parse_one(&c, line(Stream::Stdout, b"hi", true));
-        assert_eq!(r.severity.number, SeverityNumber::INFO);
-        assert_eq!(r.severity.text.as_str(), "INFO");
-        let r = parse_one(&c, line(Stream::Stderr, b"oops", true));
-        assert_eq!(r.severity.number, SeverityNumber::ERROR);
-        assert_eq!(r.severity.text.as_str(), "ERROR");
-        assert_eq!(r.observed_unix_nano, 7);
-        assert_eq!(r.time_unix_nano, 0);
-    }
-
-    #[test]
-    fn none_leaves_severity_unset() {
-        let c = ParseConfig {
-            stdout_severity: None,
-            stderr_severity: Some(SeverityNumber::WARN),
-        };
-        let r = parse_one(&c, line(Stream::Stdout, b"hi", true));
-        assert_eq!(r.severity, Severity::unset());
-        let r = parse_one(&c, line(Stream::Stderr, b"hi", true));
-        assert_eq!(r.severity.text.as_str(), "WARN");
-    }
-
-    #[test]
-    fn invalid_utf8_becomes_a_byte_body_with_the_original_bytes() {
-        let c = ParseConfig::default();
-        let r = parse_one(&c, line(Stream::Stdout, b"bad \xff\xfe", false));
-        assert_eq!(r.body, Value::Bytes(Bytes::from_static(b"bad \xff\xfe")));
-        // A line from a read that had invalid bytes elsewhere is still text.
-        let r = parse_one(&c, line(Stream::Stdout, b"fine", false));
-        assert_eq!(r.body, Value::Str(Str::from("fine")));
-    }
-
-    #[test]
-    fn nul_bytes_are_text() {
-        let c = ParseConfig::default();
-        let r = parse_one(&c, line(Stream::Stdout, b"a\0b", true));
-        assert_eq!(r.body, Value::Str(Str::from("a\0b")));
-    }
-}
+mod tests;

@@ -1,0 +1,408 @@
+//! What a structured line's fields mean: the one mapping shared by JSON and
+//! logfmt.
+//!
+//! | role | keys (first match wins; case-insensitive where marked *) |
+//! |---|---|
+//! | message (body) | `msg`, `message`, `@m`, `event` (structlog), `log` (Docker's JSON files), `short_message` (GELF), `MESSAGE` (journald), `@mt` |
+//! | level | `level`*, `lvl`*, `severity`*, `levelname`*, `loglevel`*, `log_level`*, `log.level`, `@l`, `severity_text` |
+//! | time | `ts`, `time`*, `timestamp`*, `@timestamp`, `@t`, `datetime`, `asctime`, `timeMillis` |
+//! | trace | `trace_id`, `traceId`, `traceid`, `trace.id`; `span_id`, `spanId`, `spanid`, `span.id`; `trace_flags`, `traceFlags`, `trace.flags`; `traceparent` (W3C) |
+//!
+//! A field is consumed only when its value means what the key says: a level
+//! that is no known level word or number, a time that does not parse or lies
+//! outside the believable window, a trace id that is not 32 hex digits, all
+//! stay as ordinary attributes, so nothing is lost. Every other field becomes
+//! an attribute, nested objects as key-value lists.
+
+use crate::parse::severity;
+use crate::parse::timestamp::{self, TimeConfig};
+use crate::record::{Record, Severity, Str, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// Message key with its priority (lower wins).
+    Message(u8),
+    Level,
+    Time,
+    TraceId,
+    SpanId,
+    TraceFlags,
+    TraceParent,
+    Other,
+}
+
+fn role(key: &str) -> Role {
+    match key {
+        "msg" => return Role::Message(0),
+        "message" => return Role::Message(1),
+        "@m" => return Role::Message(2),
+        "event" => return Role::Message(3),
+        "log" => return Role::Message(4),
+        "short_message" => return Role::Message(5),
+        "MESSAGE" => return Role::Message(6),
+        "@mt" => return Role::Message(7),
+        "ts" | "@timestamp" | "@t" | "datetime" | "asctime" | "timeMillis" => return Role::Time,
+        "log.level" | "@l" | "severity_text" => return Role::Level,
+        "trace_id" | "traceId" | "traceid" | "trace.id" => return Role::TraceId,
+        "span_id" | "spanId" | "spanid" | "span.id" => return Role::SpanId,
+        "trace_flags" | "traceFlags" | "trace.flags" => return Role::TraceFlags,
+        "traceparent" => return Role::TraceParent,
+        _ => {}
+    }
+    if key.len() > 9 {
+        return Role::Other;
+    }
+    let mut lower = [0u8; 9];
+    for (d, s) in lower.iter_mut().zip(key.bytes()) {
+        *d = s.to_ascii_lowercase();
+    }
+    match &lower[..key.len()] {
+        b"level" | b"lvl" | b"severity" | b"levelname" | b"loglevel" | b"log_level" => Role::Level,
+        b"time" | b"timestamp" => Role::Time,
+        _ => Role::Other,
+    }
+}
+
+/// Collects the fields of one structured line.
+pub struct Fields<'a> {
+    time_config: &'a TimeConfig,
+    observed: u64,
+    message: Option<(u8, Value)>,
+    severity: Option<Severity>,
+    time: Option<i128>,
+    trace_id: Option<[u8; 16]>,
+    span_id: Option<[u8; 8]>,
+    flags: Option<u32>,
+    pub attributes: Vec<(Str, Value)>,
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(time_config: &'a TimeConfig, observed: u64) -> Self {
+        Fields {
+            time_config,
+            observed,
+            message: None,
+            severity: None,
+            time: None,
+            trace_id: None,
+            span_id: None,
+            flags: None,
+            attributes: Vec::with_capacity(8),
+        }
+    }
+
+    /// Forgets everything taken so far (the line turned out not to parse).
+    pub fn clear(&mut self) {
+        *self = Fields::new(self.time_config, self.observed);
+    }
+
+    /// Takes one field; later duplicates of a key replace earlier ones.
+    pub fn add(&mut self, key: Str, value: Value) {
+        let consumed = match role(key.as_str()) {
+            Role::Message(priority) => self.take_message(priority, value),
+            Role::Level if self.severity.is_none() => self.take_level(value),
+            Role::Time if self.time.is_none() => self.take_time(value),
+            Role::TraceId if self.trace_id.is_none() => hex_field::<16>(&value)
+                .map(|id| self.trace_id = Some(id))
+                .ok_or(value),
+            Role::SpanId if self.span_id.is_none() => hex_field::<8>(&value)
+                .map(|id| self.span_id = Some(id))
+                .ok_or(value),
+            Role::TraceFlags if self.flags.is_none() => flags_field(&value)
+                .map(|f| self.flags = Some(f))
+                .ok_or(value),
+            Role::TraceParent if self.trace_id.is_none() => self.take_traceparent(value),
+            _ => Err(value),
+        };
+        if let Err(value) = consumed {
+            self.attribute(key, value);
+        }
+    }
+
+    /// Adds an attribute, keeping keys unique (the last value wins).
+    pub fn attribute(&mut self, key: Str, value: Value) {
+        // `log.iostream` is logwrap's own; a field of that name cannot replace it.
+        if key.as_str() == "log.iostream" {
+            return;
+        }
+        match self.attributes.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.attributes.push((key, value)),
+        }
+    }
+
+    fn take_message(&mut self, priority: u8, value: Value) -> Result<(), Value> {
+        if !matches!(value, Value::Str(_)) {
+            return Err(value);
+        }
+        match self.message.take() {
+            Some((held, old)) if held <= priority => {
+                self.message = Some((held, old));
+                Err(value)
+            }
+            Some((held, old)) => {
+                // The better key arrived later: the earlier one becomes an attribute.
+                self.message = Some((priority, value));
+                self.attribute(Str::from_static(message_key(held)), old);
+                Ok(())
+            }
+            None => {
+                self.message = Some((priority, value));
+                Ok(())
+            }
+        }
+    }
+
+    fn take_level(&mut self, value: Value) -> Result<(), Value> {
+        let found = match &value {
+            Value::Str(s) => severity::from_word(s.as_bytes().trim_ascii()).map(|n| (n, s.clone())),
+            Value::Int(i) => severity::from_number(*i).map(|n| (n, Str::from(i.to_string()))),
+            _ => None,
+        };
+        match found {
+            Some((number, text)) => {
+                self.severity = Some(Severity { number, text });
+                Ok(())
+            }
+            None => Err(value),
+        }
+    }
+
+    fn take_time(&mut self, value: Value) -> Result<(), Value> {
+        let t = match &value {
+            Value::Str(s) => timestamp::from_field_str(s.as_str(), self.time_config, self.observed),
+            Value::Int(i) => timestamp::from_epoch_i64(*i),
+            Value::Double(d) => timestamp::from_epoch_f64(*d),
+            _ => None,
+        };
+        match t {
+            Some(t) if self.time_config.believable(t, self.observed) => {
+                self.time = Some(t);
+                Ok(())
+            }
+            _ => Err(value),
+        }
+    }
+
+    fn take_traceparent(&mut self, value: Value) -> Result<(), Value> {
+        // version-traceid-spanid-flags, e.g. 00-4bf9...-00f0...-01
+        let Value::Str(s) = &value else {
+            return Err(value);
+        };
+        let parts: Vec<&str> = s.as_str().split('-').collect();
+        let [_version, trace, span, flags] = parts[..] else {
+            return Err(value);
+        };
+        match (
+            hex::<16>(trace),
+            hex::<8>(span),
+            u8::from_str_radix(flags, 16),
+        ) {
+            (Some(t), Some(sp), Ok(f)) if flags.len() == 2 => {
+                self.trace_id = Some(t);
+                self.span_id = Some(sp);
+                self.flags = Some(f as u32);
+                Ok(())
+            }
+            _ => Err(value),
+        }
+    }
+
+    /// True when a level field was found.
+    pub fn has_level(&self) -> bool {
+        self.severity.is_some()
+    }
+
+    /// Writes what was found into `record`. Without a message field the body
+    /// stays what the caller set (the whole line).
+    pub fn finish(mut self, record: &mut Record) {
+        if let Some((_, body)) = self.message.take() {
+            record.body = body;
+        }
+        if let Some(severity) = self.severity.take() {
+            record.severity = severity;
+        }
+        if let Some(t) = self.time {
+            record.time_unix_nano = t as u64;
+        }
+        if let Some(id) = self.trace_id {
+            record.trace_id = id;
+        }
+        if let Some(id) = self.span_id {
+            record.span_id = id;
+        }
+        if let Some(f) = self.flags {
+            record.flags = f & 0xff;
+        }
+        record.attributes = self.attributes;
+    }
+}
+
+fn message_key(priority: u8) -> &'static str {
+    [
+        "msg",
+        "message",
+        "@m",
+        "event",
+        "log",
+        "short_message",
+        "MESSAGE",
+        "@mt",
+    ][priority as usize]
+}
+
+fn hex_field<const N: usize>(value: &Value) -> Option<[u8; N]> {
+    match value {
+        Value::Str(s) => hex::<N>(s.as_str()),
+        _ => None,
+    }
+}
+
+/// Exactly 2N hex digits, not all zero (an all-zero id is invalid in W3C and OTLP).
+fn hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let b = s.as_bytes();
+    if b.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, pair) in b.chunks_exact(2).enumerate() {
+        let hi = (pair[0] as char).to_digit(16)?;
+        let lo = (pair[1] as char).to_digit(16)?;
+        out[i] = (hi * 16 + lo) as u8;
+    }
+    (out != [0u8; N]).then_some(out)
+}
+
+fn flags_field(value: &Value) -> Option<u32> {
+    match value {
+        Value::Int(i) if (0..=255).contains(i) => Some(*i as u32),
+        Value::Str(s) if s.len() <= 2 => u8::from_str_radix(s.as_str(), 16).ok().map(u32::from),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{SeverityNumber, Stream};
+
+    const OBSERVED: u64 = 1_795_618_800_000_000_000;
+
+    fn apply(fields: Vec<(&str, Value)>) -> Record {
+        let config = TimeConfig::default();
+        let mut f = Fields::new(&config, OBSERVED);
+        for (k, v) in fields {
+            f.add(Str::from(k.to_string()), v);
+        }
+        let mut r = Record::new(
+            Stream::Stdout,
+            OBSERVED,
+            Value::Str(Str::from("original line")),
+        );
+        f.finish(&mut r);
+        r
+    }
+
+    fn s(v: &str) -> Value {
+        Value::Str(Str::from(v.to_string()))
+    }
+
+    #[test]
+    fn message_level_time_and_trace_are_consumed() {
+        let r = apply(vec![
+            ("ts", s("2026-11-25T14:59:00Z")),
+            ("level", s("warn")),
+            ("msg", s("slow")),
+            ("trace_id", s("4bf92f3577b34da6a3ce929d0e0e4736")),
+            ("span_id", s("00f067aa0ba902b7")),
+            ("trace_flags", s("01")),
+            ("table", s("orders")),
+        ]);
+        assert_eq!(r.body, s("slow"));
+        assert_eq!(r.severity.number, SeverityNumber::WARN);
+        assert_eq!(r.severity.text.as_str(), "warn");
+        assert_eq!(r.time_unix_nano, OBSERVED - 60_000_000_000);
+        assert_eq!(r.trace_id[0], 0x4b);
+        assert_eq!(r.span_id[7], 0xb7);
+        assert_eq!(r.flags, 1);
+        assert_eq!(r.attributes, vec![(Str::from("table"), s("orders"))]);
+    }
+
+    #[test]
+    fn numeric_levels_and_epoch_times() {
+        let r = apply(vec![
+            ("level", Value::Int(50)),
+            ("time", Value::Int(1_795_618_800_000)),
+            ("msg", s("x")),
+        ]);
+        assert_eq!(r.severity.number, SeverityNumber::ERROR);
+        assert_eq!(r.severity.text.as_str(), "50");
+        assert_eq!(r.time_unix_nano, OBSERVED);
+    }
+
+    #[test]
+    fn unusable_values_stay_attributes() {
+        let r = apply(vec![
+            ("level", s("loud")),
+            ("time", s("yesterday")),
+            ("ts", s("2015-07-29T17:41:44Z")),
+            ("trace_id", s("not-hex")),
+            ("span_id", s("0000000000000000")),
+        ]);
+        assert_eq!(
+            r.body,
+            s("original line"),
+            "no message field: the line stays the body"
+        );
+        assert_eq!(r.severity, Severity::unset());
+        assert_eq!(r.time_unix_nano, 0);
+        let keys: Vec<&str> = r.attributes.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["level", "time", "ts", "trace_id", "span_id"]);
+    }
+
+    #[test]
+    fn the_best_message_key_wins_and_others_are_kept() {
+        let r = apply(vec![("message", s("second")), ("msg", s("first"))]);
+        assert_eq!(r.body, s("first"));
+        assert_eq!(r.attributes, vec![(Str::from("message"), s("second"))]);
+    }
+
+    #[test]
+    fn traceparent_sets_all_three() {
+        let r = apply(vec![(
+            "traceparent",
+            s("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+        )]);
+        assert_eq!(r.trace_id[15], 0x36);
+        assert_eq!(r.span_id[0], 0x00);
+        assert_eq!(r.flags, 1);
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_last_value_and_iostream_is_reserved() {
+        let r = apply(vec![
+            ("a", Value::Int(1)),
+            ("a", Value::Int(2)),
+            ("log.iostream", s("fake")),
+        ]);
+        assert_eq!(r.attributes, vec![(Str::from("a"), Value::Int(2))]);
+    }
+
+    #[test]
+    fn key_names_per_library() {
+        for (key, role_) in [
+            ("levelname", Role::Level),
+            ("LEVEL", Role::Level),
+            ("Severity", Role::Level),
+            ("log.level", Role::Level),
+            ("@l", Role::Level),
+            ("@timestamp", Role::Time),
+            ("Timestamp", Role::Time),
+            ("event", Role::Message(3)),
+            ("@m", Role::Message(2)),
+            ("user", Role::Other),
+        ] {
+            assert_eq!(role(key), role_, "{key}");
+        }
+    }
+}

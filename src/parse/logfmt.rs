@@ -1,0 +1,201 @@
+//! logfmt lines → fields: `time=2026-11-25T15:00:00Z level=info msg="a b" n=3`.
+//!
+//! There is no logfmt specification beyond the Go implementations
+//! (go-logfmt, logrus' text formatter, slog's TextHandler), so the grammar
+//! here is theirs: pairs separated by spaces, keys without spaces, `=` or
+//! `"`, values bare or double-quoted with backslash escapes.
+//!
+//! A line is logfmt only when every space-separated token is a `key=value`
+//! pair and there are at least two of them; prose with an `=` in it
+//! ("retry in 5s, backoff=2") stays text. Values are strings, as logfmt has
+//! no types. Bare values are slices of the line; quoted ones with escapes
+//! are decoded into new buffers.
+
+use bytes::Bytes;
+
+use crate::parse::fields::Fields;
+use crate::record::{Str, Value};
+
+/// Parses `line` as logfmt, feeding its pairs to `fields`. Returns false
+/// (and feeds nothing) when the line is not logfmt.
+pub fn parse(line: &Bytes, fields: &mut Fields<'_>) -> bool {
+    // Checked once here; every cut below falls on an ASCII delimiter, so
+    // every slice is UTF-8 too.
+    if std::str::from_utf8(line).is_err() {
+        return false;
+    }
+    let mut pairs = 0;
+    let ok = pairs_into(line, fields, &mut pairs) && pairs >= 2;
+    if !ok {
+        fields.clear();
+    }
+    ok
+}
+
+/// Feeds the pairs to `fields`; false at the first token that is not one.
+fn pairs_into(line: &Bytes, fields: &mut Fields<'_>, pairs: &mut usize) -> bool {
+    let b = &line[..];
+    let mut i = 0;
+    loop {
+        while i < b.len() && b[i] == b' ' {
+            i += 1;
+        }
+        if i >= b.len() {
+            break;
+        }
+        let key_start = i;
+        while i < b.len() && is_key_byte(b[i]) {
+            i += 1;
+        }
+        if i == key_start || b.get(i) != Some(&b'=') {
+            return false;
+        }
+        let key = slice(line, key_start, i);
+        i += 1;
+        let value = if b.get(i) == Some(&b'"') {
+            let Some((value, next)) = quoted(line, i) else {
+                return false;
+            };
+            i = next;
+            value
+        } else {
+            let start = i;
+            while i < b.len() && b[i] != b' ' {
+                if b[i] == b'"' || b[i] == b'=' {
+                    return false;
+                }
+                i += 1;
+            }
+            slice(line, start, i)
+        };
+        if i < b.len() && b[i] != b' ' {
+            return false;
+        }
+        fields.add(key, Value::Str(value));
+        *pairs += 1;
+    }
+    true
+}
+
+fn is_key_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/' | b'@' | b':')
+}
+
+fn slice(line: &Bytes, start: usize, end: usize) -> Str {
+    Str::from_utf8_validated(line.slice(start..end))
+}
+
+/// A quoted value starting at `open` (the `"`); returns it and the index
+/// after the closing quote.
+fn quoted(line: &Bytes, open: usize) -> Option<(Str, usize)> {
+    let b = &line[..];
+    let start = open + 1;
+    let mut i = start;
+    let mut escaped = false;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => {
+                escaped = true;
+                i += 2;
+            }
+            b'"' => break,
+            _ => i += 1,
+        }
+    }
+    if i >= b.len() {
+        return None;
+    }
+    let end = i;
+    if !escaped {
+        return Some((slice(line, start, end), end + 1));
+    }
+    let mut out = Vec::with_capacity(end - start);
+    let mut j = start;
+    while j < end {
+        if b[j] == b'\\' && j + 1 < end {
+            out.push(match b[j + 1] {
+                b'n' => b'\n',
+                b't' => b'\t',
+                b'r' => b'\r',
+                other => other,
+            });
+            j += 2;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    Some((
+        Str::from(String::from_utf8_lossy(&out).into_owned()),
+        end + 1,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::timestamp::TimeConfig;
+    use crate::record::{Record, SeverityNumber, Stream};
+
+    const OBSERVED: u64 = 1_795_618_800_000_000_000;
+
+    fn parse_line(line: &'static str) -> Option<Record> {
+        let config = TimeConfig::default();
+        let mut fields = Fields::new(&config, OBSERVED);
+        if !parse(&Bytes::from_static(line.as_bytes()), &mut fields) {
+            return None;
+        }
+        let mut r = Record::new(Stream::Stdout, OBSERVED, Value::Str(Str::from(line)));
+        fields.finish(&mut r);
+        Some(r)
+    }
+
+    fn s(v: &str) -> Value {
+        Value::Str(Str::from(v.to_string()))
+    }
+
+    #[test]
+    fn go_style_lines() {
+        let r = parse_line(r#"time=2026-11-25T15:00:00Z level=error msg="upstream failed" service=billing attempt=2"#).unwrap();
+        assert_eq!(r.body, s("upstream failed"));
+        assert_eq!(r.severity.number, SeverityNumber::ERROR);
+        assert_eq!(r.time_unix_nano, OBSERVED);
+        assert_eq!(
+            r.attributes,
+            vec![
+                (Str::from("service"), s("billing")),
+                (Str::from("attempt"), s("2"))
+            ]
+        );
+
+        // slog TextHandler and logrus text formatter
+        let r =
+            parse_line(r#"time=2026-11-25T15:00:00.000Z level=WARN msg="disk \"low\"" free=10%"#)
+                .unwrap();
+        assert_eq!(r.body, s("disk \"low\""));
+        assert_eq!(r.severity.text.as_str(), "WARN");
+        let r = parse_line(r#"level=info msg=started port=8080"#).unwrap();
+        assert_eq!(r.body, s("started"));
+        let r = parse_line(
+            r#"ts=2026-11-25T15:00:00Z caller=main.go:12 level=debug msg="empty value" x="""#,
+        )
+        .unwrap();
+        assert_eq!(r.attributes.last(), Some(&(Str::from("x"), s(""))));
+    }
+
+    #[test]
+    fn prose_is_not_logfmt() {
+        for line in [
+            "retry in 5s, backoff=2",
+            "a=1",
+            "key=value and then text",
+            "x=\"unterminated",
+            "=value y=2",
+            "a=b=c d=e",
+            "plain text line",
+            "",
+        ] {
+            assert!(parse_line(line).is_none(), "{line}");
+        }
+    }
+}
