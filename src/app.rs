@@ -23,11 +23,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 
 use crate::buffer::{self, QueueSender};
-use crate::config::{Config, ExporterConfig};
-use crate::export::{
-    self, Destination, Exporter, console::ConsoleExporter, otlp_http::OtlpHttpExporter,
-    retry::RetryConfig,
-};
+use crate::config::Config;
+use crate::export::{self, Destination, Exporter, retry::RetryConfig};
 use crate::parse::{ParseConfig, Parser};
 use crate::read::{self, LineSink, PassThrough, ReaderConfig};
 use crate::record::{Line, Record, Stream};
@@ -77,15 +74,12 @@ pub async fn run(config: Config, signals: SignalSet) -> Outcome {
     let mut tasks = Vec::new();
     let mut all_stats = Vec::new();
     for exporter_config in &config.exporters {
-        let exporter = match exporter_config {
-            ExporterConfig::OtlpHttp(c) => match OtlpHttpExporter::new(c, &resource) {
-                Ok(e) => Exporter::OtlpHttp(Box::new(e)),
-                Err(why) => {
-                    tracing::error!(destination = "otlp", error = %why, "cannot set up the exporter; its records are dropped");
-                    continue;
-                }
-            },
-            ExporterConfig::Console => Exporter::Console(ConsoleExporter::new()),
+        let exporter = match Exporter::new(exporter_config, &resource) {
+            Ok(e) => e,
+            Err(why) => {
+                tracing::error!(destination = ?exporter_config, error = %why, "cannot set up the exporter; its records are dropped");
+                continue;
+            }
         };
         let (tx, rx) = buffer::queue(config.queue);
         let stats = Arc::new(DestinationStats::default());

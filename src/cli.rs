@@ -12,11 +12,14 @@
 //! Secrets (`--otlp-header`) use `hide_env_values` so `--help` never shows them.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Parser, ValueEnum};
 
 use crate::buffer::WhenFull;
+pub use crate::export::http::Compression;
+use crate::export::loki::LokiEncoding;
 use crate::record::SeverityNumber;
 
 /// Wraps a program: passes its output through and ships every line as an
@@ -119,24 +122,36 @@ pub struct Cli {
     pub timestamp_max_ahead: Duration,
 
     // ---- Export -------------------------------------------------------------
-    /// Where records go: otlp, console or none, comma-separated
-    /// [default: OTEL_LOGS_EXPORTER, else otlp when an OTLP endpoint is set, else console]
+    /// Where records go: otlp, loki, http, file, console or none, comma-separated
+    /// [default: OTEL_LOGS_EXPORTER, else every destination given a URL or path
+    /// (--otlp-endpoint, --loki-url, --http-url, --file), else console]
     #[arg(
         long,
         env = "LOGWRAP_EXPORTER",
         value_name = "LIST",
         value_delimiter = ',',
-        help_heading = "Export"
+        help_heading = "Export: OTLP"
     )]
     pub exporter: Vec<ExporterKind>,
 
-    /// OTLP/HTTP base URL; /v1/logs is appended
-    /// [default: OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT, http://localhost:4318]
+    /// OTLP protocol: grpc, http/protobuf or http/json
+    /// [default: OTEL_EXPORTER_OTLP_LOGS_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL, http/protobuf]
+    #[arg(
+        long,
+        env = "LOGWRAP_OTLP_PROTOCOL",
+        value_name = "PROTOCOL",
+        help_heading = "Export: OTLP"
+    )]
+    pub otlp_protocol: Option<String>,
+
+    /// The collector's URL: for HTTP a base URL to which /v1/logs is appended,
+    /// for gRPC host and port [default: OTEL_EXPORTER_OTLP_LOGS_ENDPOINT,
+    /// OTEL_EXPORTER_OTLP_ENDPOINT, http://localhost:4318 (HTTP) or http://localhost:4317 (gRPC)]
     #[arg(
         long,
         env = "LOGWRAP_OTLP_ENDPOINT",
         value_name = "URL",
-        help_heading = "Export"
+        help_heading = "Export: OTLP"
     )]
     pub otlp_endpoint: Option<String>,
 
@@ -148,7 +163,7 @@ pub struct Cli {
         value_name = "KEY=VALUE",
         value_delimiter = ',',
         hide_env_values = true,
-        help_heading = "Export"
+        help_heading = "Export: OTLP"
     )]
     pub otlp_headers: Vec<String>,
 
@@ -158,14 +173,244 @@ pub struct Cli {
         long,
         env = "LOGWRAP_OTLP_COMPRESSION",
         value_name = "ALGO",
-        help_heading = "Export"
+        help_heading = "Export: OTLP"
     )]
     pub otlp_compression: Option<Compression>,
 
+    /// PEM file of the CA to trust for the collector's certificate
+    /// [default: OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE, OTEL_EXPORTER_OTLP_CERTIFICATE, --tls-ca-file]
+    #[arg(
+        long,
+        env = "LOGWRAP_OTLP_CERTIFICATE",
+        value_name = "FILE",
+        help_heading = "Export: OTLP"
+    )]
+    pub otlp_certificate: Option<PathBuf>,
+
+    /// PEM file of the client certificate for mTLS
+    /// [default: OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE, --tls-client-cert]
+    #[arg(
+        long,
+        env = "LOGWRAP_OTLP_CLIENT_CERTIFICATE",
+        value_name = "FILE",
+        help_heading = "Export: OTLP"
+    )]
+    pub otlp_client_certificate: Option<PathBuf>,
+
+    /// PEM file of the client key for mTLS
+    /// [default: OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY, OTEL_EXPORTER_OTLP_CLIENT_KEY, --tls-client-key]
+    #[arg(
+        long,
+        env = "LOGWRAP_OTLP_CLIENT_KEY",
+        value_name = "FILE",
+        help_heading = "Export: OTLP"
+    )]
+    pub otlp_client_key: Option<PathBuf>,
+
+    /// gRPC without TLS when the endpoint has no http:// or https:// scheme
+    /// [default: OTEL_EXPORTER_OTLP_LOGS_INSECURE, OTEL_EXPORTER_OTLP_INSECURE, false]
+    #[arg(long, env = "LOGWRAP_OTLP_INSECURE", help_heading = "Export: OTLP")]
+    pub otlp_insecure: bool,
+
+    /// File holding a bearer token for the collector, re-read when it changes
+    #[arg(
+        long,
+        env = "LOGWRAP_OTLP_BEARER_TOKEN_FILE",
+        value_name = "FILE",
+        help_heading = "Export: OTLP"
+    )]
+    pub otlp_bearer_token_file: Option<PathBuf>,
+
     /// Time allowed for one export request, e.g. 10s
     /// [default: OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, OTEL_EXPORTER_OTLP_TIMEOUT (ms), 10s]
-    #[arg(long, env = "LOGWRAP_OTLP_TIMEOUT", value_name = "DURATION", value_parser = parse_duration, help_heading = "Export")]
+    #[arg(long, env = "LOGWRAP_OTLP_TIMEOUT", value_name = "DURATION", value_parser = parse_duration, help_heading = "Export: OTLP")]
     pub otlp_timeout: Option<Duration>,
+
+    // ---- Loki ---------------------------------------------------------------
+    /// Grafana Loki's base URL (e.g. http://loki:3100); /loki/api/v1/push is appended
+    #[arg(
+        long,
+        env = "LOGWRAP_LOKI_URL",
+        value_name = "URL",
+        help_heading = "Export: Loki"
+    )]
+    pub loki_url: Option<String>,
+
+    /// protobuf (snappy-compressed push.proto) or json
+    #[arg(
+        long,
+        env = "LOGWRAP_LOKI_ENCODING",
+        value_name = "ENCODING",
+        default_value = "protobuf",
+        help_heading = "Export: Loki"
+    )]
+    pub loki_encoding: LokiEncoding,
+
+    /// Compression of JSON pushes: gzip or none (protobuf pushes are always snappy)
+    #[arg(
+        long,
+        env = "LOGWRAP_LOKI_COMPRESSION",
+        value_name = "ALGO",
+        default_value = "none",
+        help_heading = "Export: Loki"
+    )]
+    pub loki_compression: Compression,
+
+    /// Tenant id, sent as X-Scope-OrgID
+    #[arg(
+        long,
+        env = "LOGWRAP_LOKI_TENANT",
+        value_name = "ID",
+        help_heading = "Export: Loki"
+    )]
+    pub loki_tenant: Option<String>,
+
+    /// A stream label NAME=VALUE, or NAME={attribute} to take an attribute's
+    /// value ({severity} is the severity text); repeatable. service_name is always set
+    #[arg(
+        long = "loki-label",
+        env = "LOGWRAP_LOKI_LABELS",
+        value_name = "NAME=VALUE",
+        value_delimiter = ',',
+        help_heading = "Export: Loki"
+    )]
+    pub loki_labels: Vec<String>,
+
+    /// Do not send structured metadata (for Loki before 2.9)
+    #[arg(
+        long,
+        env = "LOGWRAP_NO_LOKI_STRUCTURED_METADATA",
+        help_heading = "Export: Loki"
+    )]
+    pub no_loki_structured_metadata: bool,
+
+    /// User name for basic auth
+    #[arg(
+        long,
+        env = "LOGWRAP_LOKI_USERNAME",
+        value_name = "NAME",
+        help_heading = "Export: Loki"
+    )]
+    pub loki_username: Option<String>,
+
+    /// Password for basic auth (prefer LOGWRAP_LOKI_PASSWORD or --loki-password-file)
+    #[arg(
+        long,
+        env = "LOGWRAP_LOKI_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true,
+        help_heading = "Export: Loki"
+    )]
+    pub loki_password: Option<String>,
+
+    /// File holding the basic-auth password, re-read when it changes
+    #[arg(
+        long,
+        env = "LOGWRAP_LOKI_PASSWORD_FILE",
+        value_name = "FILE",
+        help_heading = "Export: Loki"
+    )]
+    pub loki_password_file: Option<PathBuf>,
+
+    /// Bearer token (prefer LOGWRAP_LOKI_BEARER_TOKEN or --loki-bearer-token-file)
+    #[arg(
+        long,
+        env = "LOGWRAP_LOKI_BEARER_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true,
+        help_heading = "Export: Loki"
+    )]
+    pub loki_bearer_token: Option<String>,
+
+    /// File holding a bearer token, re-read when it changes
+    #[arg(
+        long,
+        env = "LOGWRAP_LOKI_BEARER_TOKEN_FILE",
+        value_name = "FILE",
+        help_heading = "Export: Loki"
+    )]
+    pub loki_bearer_token_file: Option<PathBuf>,
+
+    // ---- Plain HTTP and file --------------------------------------------------
+    /// POST each batch as NDJSON (one JSON record per line) to this URL
+    #[arg(
+        long,
+        env = "LOGWRAP_HTTP_URL",
+        value_name = "URL",
+        help_heading = "Export: HTTP and file"
+    )]
+    pub http_url: Option<String>,
+
+    /// Extra request header KEY=VALUE for --http-url, repeatable
+    #[arg(
+        long = "http-header",
+        env = "LOGWRAP_HTTP_HEADERS",
+        value_name = "KEY=VALUE",
+        value_delimiter = ',',
+        hide_env_values = true,
+        help_heading = "Export: HTTP and file"
+    )]
+    pub http_headers: Vec<String>,
+
+    /// Compression of --http-url requests: gzip, zstd or none
+    #[arg(
+        long,
+        env = "LOGWRAP_HTTP_COMPRESSION",
+        value_name = "ALGO",
+        default_value = "none",
+        help_heading = "Export: HTTP and file"
+    )]
+    pub http_compression: Compression,
+
+    /// File holding a bearer token for --http-url, re-read when it changes
+    #[arg(
+        long,
+        env = "LOGWRAP_HTTP_BEARER_TOKEN_FILE",
+        value_name = "FILE",
+        help_heading = "Export: HTTP and file"
+    )]
+    pub http_bearer_token_file: Option<PathBuf>,
+
+    /// Append records as NDJSON to this file
+    #[arg(
+        long,
+        env = "LOGWRAP_FILE",
+        value_name = "PATH",
+        help_heading = "Export: HTTP and file"
+    )]
+    pub file: Option<PathBuf>,
+
+    // ---- TLS ----------------------------------------------------------------
+    /// PEM file of extra CA certificates to trust (Loki, HTTP, and OTLP unless set there)
+    #[arg(
+        long,
+        env = "LOGWRAP_TLS_CA_FILE",
+        value_name = "FILE",
+        help_heading = "TLS"
+    )]
+    pub tls_ca_file: Option<PathBuf>,
+
+    /// PEM file of the client certificate for mTLS
+    #[arg(
+        long,
+        env = "LOGWRAP_TLS_CLIENT_CERT",
+        value_name = "FILE",
+        help_heading = "TLS"
+    )]
+    pub tls_client_cert: Option<PathBuf>,
+
+    /// PEM file of the client key for mTLS
+    #[arg(
+        long,
+        env = "LOGWRAP_TLS_CLIENT_KEY",
+        value_name = "FILE",
+        help_heading = "TLS"
+    )]
+    pub tls_client_key: Option<PathBuf>,
+
+    /// Do not verify servers' certificates (encrypted but not authenticated; testing only)
+    #[arg(long, env = "LOGWRAP_TLS_INSECURE_SKIP_VERIFY", help_heading = "TLS")]
+    pub tls_insecure_skip_verify: bool,
 
     // ---- Batching and buffering ---------------------------------------------
     /// Records per export request at most [default: OTEL_BLRP_MAX_EXPORT_BATCH_SIZE, 512]
@@ -224,15 +469,11 @@ pub struct Cli {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ExporterKind {
     Otlp,
+    Loki,
+    Http,
+    File,
     Console,
     None,
-}
-
-/// Request body compression.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Compression {
-    None,
-    Gzip,
 }
 
 /// Sizes like `256KiB`, `1MB`, `4096` (bytes). KiB/MiB/GiB are powers of

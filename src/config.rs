@@ -26,9 +26,15 @@ use std::time::Duration;
 use crate::batch::BatchConfig;
 use crate::buffer::QueueConfig;
 use crate::cli::{Cli, Compression, ExporterKind};
+use crate::export::http::Auth;
+use crate::export::loki::{self, LabelValue, LokiConfig, LokiLabel};
+use crate::export::ndjson::HttpConfig;
+use crate::export::secret::Secret;
+use crate::export::tls::TlsOptions;
 use crate::parse::timestamp::TimeConfig;
 use crate::parse::{ParseConfig, ParseMode};
 use crate::resource::{self, ResourceConfig};
+use std::path::PathBuf;
 
 /// Reads environment variables; an empty value is `None`.
 pub trait Env {
@@ -88,33 +94,67 @@ pub const DEFAULT_BUFFER_MAX_BYTES: usize = 16 * 1024 * 1024;
 pub const DEFAULT_OTLP_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_OTLP_HTTP_ENDPOINT: &str = "http://localhost:4318";
 
+pub const DEFAULT_OTLP_GRPC_ENDPOINT: &str = "http://localhost:4317";
+/// Timeout of Loki and plain-HTTP requests (the OTLP default, for symmetry).
+pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Loki's default `max_label_names_per_series` (15 in Loki 3).
+pub const MAX_LOKI_LABELS: usize = 15;
+
 /// One destination.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExporterConfig {
-    OtlpHttp(OtlpConfig),
+    Otlp(OtlpConfig),
+    Loki(LokiConfig),
+    Http(HttpConfig),
+    File(PathBuf),
     Console,
 }
 
-/// OTLP/HTTP protobuf settings.
+/// How OTLP travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OtlpProtocol {
+    Grpc,
+    HttpProtobuf,
+    HttpJson,
+}
+
+impl OtlpProtocol {
+    fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "grpc" => Some(OtlpProtocol::Grpc),
+            "http/protobuf" => Some(OtlpProtocol::HttpProtobuf),
+            "http/json" => Some(OtlpProtocol::HttpJson),
+            _ => None,
+        }
+    }
+}
+
+/// OTLP settings.
 #[derive(Clone, PartialEq)]
 pub struct OtlpConfig {
-    /// The full URL requests go to (already ending in `/v1/logs` where the
-    /// rules say so).
+    pub protocol: OtlpProtocol,
+    /// HTTP: the full URL requests go to (ending in `/v1/logs` where the rules
+    /// say so). gRPC: `scheme://host:port`.
     pub url: String,
-    /// Extra headers; values may be secrets and are never logged.
+    /// Extra headers (gRPC metadata); values may be secrets and are never logged.
     pub headers: Vec<(String, String)>,
     pub compression: Compression,
     pub timeout: Duration,
+    pub tls: TlsOptions,
+    pub bearer_token: Option<Secret>,
 }
 
 impl fmt::Debug for OtlpConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let header_names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
         f.debug_struct("OtlpConfig")
+            .field("protocol", &self.protocol)
             .field("url", &self.url)
             .field("headers", &header_names)
             .field("compression", &self.compression)
             .field("timeout", &self.timeout)
+            .field("tls", &self.tls)
+            .field("bearer_token", &self.bearer_token)
             .finish()
     }
 }
@@ -206,16 +246,40 @@ pub fn resolve(cli: Cli, env: &impl Env) -> Result<Resolved, ConfigErrors> {
         warnings: Vec::new(),
     };
 
-    // Exporters: --exporter > OTEL_LOGS_EXPORTER > otlp if an endpoint is set > console.
-    let endpoint_set = cli.otlp_endpoint.is_some() || r.otlp_var("ENDPOINT").is_some();
+    // Exporters: --exporter names them exactly; otherwise every destination
+    // that was given an address, plus what OTEL_LOGS_EXPORTER asks for, and
+    // the console when that leaves nothing.
     let kinds = if !cli.exporter.is_empty() {
         cli.exporter.clone()
-    } else if let Some(kinds) = otel_logs_exporter(&mut r) {
-        kinds
-    } else if endpoint_set {
-        vec![ExporterKind::Otlp]
     } else {
-        vec![ExporterKind::Console]
+        let otel = otel_logs_exporter(&mut r).unwrap_or_default();
+        let mut kinds = Vec::new();
+        if cli.otlp_endpoint.is_some()
+            || r.otlp_var("ENDPOINT").is_some()
+            || otel.contains(&ExporterKind::Otlp)
+        {
+            kinds.push(ExporterKind::Otlp);
+        }
+        if cli.loki_url.is_some() {
+            kinds.push(ExporterKind::Loki);
+        }
+        if cli.http_url.is_some() {
+            kinds.push(ExporterKind::Http);
+        }
+        if cli.file.is_some() {
+            kinds.push(ExporterKind::File);
+        }
+        if otel.contains(&ExporterKind::Console) {
+            kinds.push(ExporterKind::Console);
+        }
+        if kinds.is_empty() {
+            kinds.push(if otel.contains(&ExporterKind::None) {
+                ExporterKind::None
+            } else {
+                ExporterKind::Console
+            });
+        }
+        kinds
     };
     if kinds.contains(&ExporterKind::None) && kinds.len() > 1 {
         r.error(
@@ -223,14 +287,41 @@ pub fn resolve(cli: Cli, env: &impl Env) -> Result<Resolved, ConfigErrors> {
             "'none' cannot be combined with other exporters",
         );
     }
+    let tls = TlsOptions {
+        ca_file: cli.tls_ca_file.clone(),
+        client_cert: cli.tls_client_cert.clone(),
+        client_key: cli.tls_client_key.clone(),
+        insecure_skip_verify: cli.tls_insecure_skip_verify,
+    };
+    if tls.insecure_skip_verify {
+        r.warnings.push(
+            "--tls-insecure-skip-verify: server certificates are not checked; anyone between logwrap and \
+             its destinations can read and change the logs"
+                .into(),
+        );
+    }
     let mut exporters = Vec::new();
     for kind in dedup(kinds) {
         match kind {
             ExporterKind::Otlp => {
-                if let Some(otlp) = resolve_otlp(&cli, &mut r) {
-                    exporters.push(ExporterConfig::OtlpHttp(otlp));
+                if let Some(otlp) = resolve_otlp(&cli, &tls, &mut r) {
+                    exporters.push(ExporterConfig::Otlp(otlp));
                 }
             }
+            ExporterKind::Loki => {
+                if let Some(loki) = resolve_loki(&cli, &tls, &mut r) {
+                    exporters.push(ExporterConfig::Loki(loki));
+                }
+            }
+            ExporterKind::Http => {
+                if let Some(http) = resolve_http(&cli, &tls, &mut r) {
+                    exporters.push(ExporterConfig::Http(http));
+                }
+            }
+            ExporterKind::File => match &cli.file {
+                Some(path) => exporters.push(ExporterConfig::File(path.clone())),
+                None => r.error("--exporter", "'file' needs --file PATH"),
+            },
             ExporterKind::Console => exporters.push(ExporterConfig::Console),
             ExporterKind::None => {}
         }
@@ -471,19 +562,42 @@ fn otel_logs_exporter(r: &mut Resolver<'_, impl Env>) -> Option<Vec<ExporterKind
     (!kinds.is_empty()).then_some(kinds)
 }
 
-fn resolve_otlp(cli: &Cli, r: &mut Resolver<'_, impl Env>) -> Option<OtlpConfig> {
-    // Endpoint: the flag and the generic variable are base URLs that get
-    // `v1/logs` appended; the logs-specific variable is used as-is (OTLP
-    // exporter spec, "Endpoint URLs for OTLP/HTTP").
+fn resolve_otlp(cli: &Cli, tls: &TlsOptions, r: &mut Resolver<'_, impl Env>) -> Option<OtlpConfig> {
+    let protocol = match &cli.otlp_protocol {
+        Some(flag) => match OtlpProtocol::parse(flag) {
+            Some(p) => p,
+            None => {
+                r.error(
+                    "--otlp-protocol",
+                    format!("{flag:?} is not a protocol; use grpc, http/protobuf or http/json"),
+                );
+                return None;
+            }
+        },
+        None => match r.otlp_var("PROTOCOL") {
+            Some((name, raw)) => OtlpProtocol::parse(&raw).unwrap_or_else(|| {
+                r.warn_ignored(&name, &raw, "expected grpc, http/protobuf or http/json");
+                OtlpProtocol::HttpProtobuf
+            }),
+            None => OtlpProtocol::HttpProtobuf,
+        },
+    };
+    let grpc = protocol == OtlpProtocol::Grpc;
+    let insecure = cli.otlp_insecure || otel_bool(r, "INSECURE");
+
+    // Endpoint. HTTP: the flag and the generic variable are base URLs that
+    // get `v1/logs` appended, the logs-specific variable is used as is (OTLP
+    // exporter spec, "Endpoint URLs for OTLP/HTTP"). gRPC: never a path; a
+    // URL without a scheme takes http:// when insecure, else https://.
     let url = match &cli.otlp_endpoint {
-        Some(flag) => match logs_url_from_base(flag) {
+        Some(flag) => match endpoint_url(flag, grpc, insecure, true) {
             Ok(url) => url,
             Err(why) => {
                 r.error("--otlp-endpoint", format!("{flag:?} {why}"));
                 return None;
             }
         },
-        None => otlp_endpoint_from_env(r),
+        None => otlp_endpoint_from_env(r, grpc, insecure),
     };
 
     let headers = if !cli.otlp_headers.is_empty() {
@@ -509,13 +623,29 @@ fn resolve_otlp(cli: &Cli, r: &mut Resolver<'_, impl Env>) -> Option<OtlpConfig>
     };
 
     let compression = match cli.otlp_compression {
+        Some(Compression::Zstd) if grpc => {
+            r.error(
+                "--otlp-compression",
+                "gRPC supports gzip or none; zstd is for OTLP/HTTP",
+            );
+            Compression::None
+        }
         Some(c) => c,
         None => match r.otlp_var("COMPRESSION") {
             Some((name, raw)) => match raw.trim().to_ascii_lowercase().as_str() {
                 "gzip" => Compression::Gzip,
+                "zstd" if !grpc => Compression::Zstd,
                 "none" => Compression::None,
                 _ => {
-                    r.warn_ignored(&name, &raw, "expected gzip or none");
+                    r.warn_ignored(
+                        &name,
+                        &raw,
+                        if grpc {
+                            "expected gzip or none"
+                        } else {
+                            "expected gzip, zstd or none"
+                        },
+                    );
                     Compression::None
                 }
             },
@@ -542,34 +672,258 @@ fn resolve_otlp(cli: &Cli, r: &mut Resolver<'_, impl Env>) -> Option<OtlpConfig>
         timeout
     };
 
+    let path_var =
+        |r: &Resolver<'_, _>, flag: &Option<PathBuf>, suffix: &str, fallback: &Option<PathBuf>| {
+            flag.clone()
+                .or_else(|| r.otlp_var(suffix).map(|(_, v)| PathBuf::from(v)))
+                .or_else(|| fallback.clone())
+        };
+    let tls = TlsOptions {
+        ca_file: path_var(r, &cli.otlp_certificate, "CERTIFICATE", &tls.ca_file),
+        client_cert: path_var(
+            r,
+            &cli.otlp_client_certificate,
+            "CLIENT_CERTIFICATE",
+            &tls.client_cert,
+        ),
+        client_key: path_var(r, &cli.otlp_client_key, "CLIENT_KEY", &tls.client_key),
+        insecure_skip_verify: tls.insecure_skip_verify,
+    };
+    check_tls(&tls, "--otlp-client-certificate", r);
+
     Some(OtlpConfig {
+        protocol,
         url,
         headers,
         compression,
         timeout,
+        tls,
+        bearer_token: cli.otlp_bearer_token_file.clone().map(Secret::file),
     })
 }
 
-fn otlp_endpoint_from_env(r: &mut Resolver<'_, impl Env>) -> String {
+/// OTel booleans: true only for "true" (any case); other non-empty values
+/// are warned about (configuration spec, "Boolean").
+fn otel_bool(r: &mut Resolver<'_, impl Env>, suffix: &str) -> bool {
+    match r.otlp_var(suffix) {
+        Some((_, v)) if v.trim().eq_ignore_ascii_case("true") => true,
+        Some((_, v)) if v.trim().eq_ignore_ascii_case("false") => false,
+        Some((name, v)) => {
+            r.warn_ignored(&name, &v, "expected true or false");
+            false
+        }
+        None => false,
+    }
+}
+
+fn check_tls(tls: &TlsOptions, setting: &str, r: &mut Resolver<'_, impl Env>) {
+    if tls.client_cert.is_some() != tls.client_key.is_some() {
+        r.error(
+            setting,
+            "a client certificate needs a client key and the other way round",
+        );
+    }
+}
+
+fn otlp_endpoint_from_env(r: &mut Resolver<'_, impl Env>, grpc: bool, insecure: bool) -> String {
     if let Some(raw) = r.env.var("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT") {
-        match check_http_url(&raw) {
-            Ok(mut url) => {
-                // As-is, except that an empty path is the root path.
-                if url.path().is_empty() {
-                    url.set_path("/");
-                }
-                return url.to_string();
-            }
+        match endpoint_url(&raw, grpc, insecure, false) {
+            Ok(url) => return url,
             Err(why) => r.warn_ignored("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", &raw, why),
         }
     }
     if let Some(raw) = r.env.var("OTEL_EXPORTER_OTLP_ENDPOINT") {
-        match logs_url_from_base(&raw) {
+        match endpoint_url(&raw, grpc, insecure, true) {
             Ok(url) => return url,
             Err(why) => r.warn_ignored("OTEL_EXPORTER_OTLP_ENDPOINT", &raw, why),
         }
     }
-    logs_url_from_base(DEFAULT_OTLP_HTTP_ENDPOINT).expect("the default endpoint is valid")
+    let default = if grpc {
+        DEFAULT_OTLP_GRPC_ENDPOINT
+    } else {
+        DEFAULT_OTLP_HTTP_ENDPOINT
+    };
+    endpoint_url(default, grpc, insecure, true).expect("the default endpoints are valid")
+}
+
+/// The URL to use for an endpoint setting. HTTP: `base` ones get `/v1/logs`
+/// appended, others only get `/` for an empty path. gRPC: scheme, host and
+/// port; a missing scheme follows `insecure`.
+fn endpoint_url(raw: &str, grpc: bool, insecure: bool, base: bool) -> Result<String, String> {
+    if grpc {
+        let raw = raw.trim();
+        let with_scheme = if raw.contains("://") {
+            raw.to_string()
+        } else {
+            format!("{}://{raw}", if insecure { "http" } else { "https" })
+        };
+        let url = check_http_url(&with_scheme)?;
+        let host = url.host_str().ok_or("has no host")?;
+        let port = url.port_or_known_default().unwrap_or(4317);
+        return Ok(format!("{}://{host}:{port}", url.scheme()));
+    }
+    if base {
+        return logs_url_from_base(raw);
+    }
+    let mut url = check_http_url(raw)?;
+    if url.path().is_empty() {
+        url.set_path("/");
+    }
+    Ok(url.to_string())
+}
+
+fn resolve_loki(cli: &Cli, tls: &TlsOptions, r: &mut Resolver<'_, impl Env>) -> Option<LokiConfig> {
+    let Some(raw) = &cli.loki_url else {
+        r.error("--exporter", "'loki' needs --loki-url URL");
+        return None;
+    };
+    let url = match loki::push_url(raw) {
+        Ok(url) => url,
+        Err(why) => {
+            r.error("--loki-url", format!("{raw:?} {why}"));
+            return None;
+        }
+    };
+    if cli.loki_compression == Compression::Zstd {
+        r.error("--loki-compression", "Loki accepts gzip or none");
+    }
+    let mut labels: Vec<LokiLabel> = Vec::new();
+    for entry in &cli.loki_labels {
+        let Some((name, value)) = entry.split_once('=') else {
+            r.error(
+                "--loki-label",
+                format!("{entry:?} has no '='; use NAME=VALUE or NAME={{attribute}}"),
+            );
+            continue;
+        };
+        let name = name.trim();
+        if loki::label_name(name) != name {
+            r.error(
+                "--loki-label",
+                format!(
+                    "{name:?} is not a Loki label name; use letters, digits and _ (e.g. {:?})",
+                    loki::label_name(name)
+                ),
+            );
+            continue;
+        }
+        if name == "service_name" {
+            r.error(
+                "--loki-label",
+                "service_name is set from service.name; use --service-name",
+            );
+            continue;
+        }
+        let value = value.trim();
+        let value = match value.strip_prefix('{').and_then(|v| v.strip_suffix('}')) {
+            Some(attribute) => LabelValue::Attribute(attribute.to_string()),
+            None => LabelValue::Static(value.to_string()),
+        };
+        labels.retain(|l| l.name != name);
+        labels.push(LokiLabel {
+            name: name.to_string(),
+            value,
+        });
+    }
+    if labels.len() + 1 > MAX_LOKI_LABELS {
+        r.error(
+            "--loki-label",
+            format!(
+                "{} labels with service_name; Loki allows {MAX_LOKI_LABELS} per stream by default",
+                labels.len() + 1
+            ),
+        );
+    }
+    let password = match (&cli.loki_password, &cli.loki_password_file) {
+        (Some(p), None) => Some(Secret::Literal(p.clone())),
+        (None, Some(f)) => Some(Secret::file(f.clone())),
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            r.error(
+                "--loki-password-file",
+                "give the password or a password file, not both",
+            );
+            None
+        }
+    };
+    let bearer = match (&cli.loki_bearer_token, &cli.loki_bearer_token_file) {
+        (Some(t), None) => Some(Secret::Literal(t.clone())),
+        (None, Some(f)) => Some(Secret::file(f.clone())),
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            r.error(
+                "--loki-bearer-token-file",
+                "give the token or a token file, not both",
+            );
+            None
+        }
+    };
+    let basic = match (&cli.loki_username, password) {
+        (Some(user), Some(p)) => Some((user.clone(), p)),
+        (Some(_), None) => {
+            r.error(
+                "--loki-username",
+                "basic auth needs a password (LOGWRAP_LOKI_PASSWORD or --loki-password-file)",
+            );
+            None
+        }
+        (None, Some(_)) => {
+            r.error("--loki-password", "a password needs --loki-username");
+            None
+        }
+        (None, None) => None,
+    };
+    if basic.is_some() && bearer.is_some() {
+        r.error(
+            "--loki-bearer-token",
+            "use basic auth or a bearer token, not both",
+        );
+    }
+    check_tls(tls, "--tls-client-cert", r);
+    Some(LokiConfig {
+        url,
+        encoding: cli.loki_encoding,
+        compression: cli.loki_compression,
+        tenant: cli.loki_tenant.clone(),
+        auth: Auth { bearer, basic },
+        labels,
+        structured_metadata: !cli.no_loki_structured_metadata,
+        timeout: DEFAULT_HTTP_TIMEOUT,
+        tls: tls.clone(),
+    })
+}
+
+fn resolve_http(cli: &Cli, tls: &TlsOptions, r: &mut Resolver<'_, impl Env>) -> Option<HttpConfig> {
+    let Some(raw) = &cli.http_url else {
+        r.error("--exporter", "'http' needs --http-url URL");
+        return None;
+    };
+    let url = match check_http_url(raw) {
+        Ok(url) => url.to_string(),
+        Err(why) => {
+            r.error("--http-url", format!("{raw:?} {why}"));
+            return None;
+        }
+    };
+    let mut headers = Vec::new();
+    for h in &cli.http_headers {
+        match parse_header(h) {
+            Ok(kv) => headers.push(kv),
+            Err(why) => r.error("--http-header", why),
+        }
+    }
+    check_tls(tls, "--tls-client-cert", r);
+    Some(HttpConfig {
+        url,
+        headers,
+        compression: cli.http_compression,
+        auth: Auth {
+            bearer: cli.http_bearer_token_file.clone().map(Secret::file),
+            basic: None,
+        },
+        timeout: DEFAULT_HTTP_TIMEOUT,
+        tls: tls.clone(),
+    })
 }
 
 fn check_http_url(raw: &str) -> Result<reqwest::Url, String> {
@@ -687,7 +1041,7 @@ mod tests {
 
     fn otlp(resolved: &Resolved) -> &OtlpConfig {
         match resolved.config.exporters.as_slice() {
-            [ExporterConfig::OtlpHttp(o)] => o,
+            [ExporterConfig::Otlp(o)] => o,
             other => panic!("expected one OTLP exporter, got {other:?}"),
         }
     }
@@ -901,6 +1255,349 @@ mod tests {
         );
         let r = resolve_with(&["-v"], &[("LOGWRAP_LOG", "trace")]).unwrap();
         assert_eq!(r.config.log_filter, "trace");
+    }
+
+    #[test]
+    fn protocol_precedence_and_grpc_endpoints() {
+        let env = [
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+            ("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "grpc"),
+        ];
+        let r = resolve_with(&["--exporter", "otlp"], &env).unwrap();
+        assert_eq!(otlp(&r).protocol, OtlpProtocol::Grpc);
+        assert_eq!(
+            otlp(&r).url,
+            "http://localhost:4317",
+            "gRPC default: no path"
+        );
+        let r = resolve_with(
+            &["--exporter", "otlp", "--otlp-protocol", "http/protobuf"],
+            &env,
+        )
+        .unwrap();
+        assert_eq!(otlp(&r).protocol, OtlpProtocol::HttpProtobuf);
+        let r = resolve_with(
+            &["--exporter", "otlp"],
+            &[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")],
+        )
+        .unwrap();
+        assert_eq!(otlp(&r).protocol, OtlpProtocol::HttpJson);
+        assert_eq!(otlp(&r).url, "http://localhost:4318/v1/logs");
+        // An unknown protocol in OTEL_* is a warning, in a flag an error.
+        let r = resolve_with(
+            &["--exporter", "otlp"],
+            &[("OTEL_EXPORTER_OTLP_PROTOCOL", "thrift")],
+        )
+        .unwrap();
+        assert_eq!(otlp(&r).protocol, OtlpProtocol::HttpProtobuf);
+        assert_eq!(r.warnings.len(), 1);
+        assert!(resolve_with(&["--otlp-protocol", "thrift", "--exporter", "otlp"], &[]).is_err());
+
+        // gRPC endpoints: scheme decides TLS; no scheme follows INSECURE.
+        let grpc = |endpoint: &'static str, insecure: &'static str| {
+            let env = [
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
+                ("OTEL_EXPORTER_OTLP_INSECURE", insecure),
+            ];
+            otlp(&resolve_with(&[], &env).unwrap()).url.clone()
+        };
+        assert_eq!(grpc("collector:4317", "true"), "http://collector:4317");
+        assert_eq!(grpc("collector:4317", "false"), "https://collector:4317");
+        assert_eq!(
+            grpc("https://collector:4317/ignored/path", "true"),
+            "https://collector:4317"
+        );
+        assert_eq!(grpc("http://collector", "false"), "http://collector:80");
+        let e = resolve_with(
+            &[
+                "--otlp-protocol",
+                "grpc",
+                "--otlp-compression",
+                "zstd",
+                "--exporter",
+                "otlp",
+            ],
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(e.0[0].setting, "--otlp-compression");
+    }
+
+    /// Every OTEL_EXPORTER_OTLP_* variable that applies to logs: the
+    /// logs-specific one beats the generic one, and the flag beats both.
+    #[test]
+    fn every_otlp_variable_follows_the_precedence() {
+        // (suffix, generic value, logs value, flag, flag value, what the config shows)
+        type Show = fn(&OtlpConfig) -> String;
+        let cases: &[(&str, &str, &str, &str, &str, Show)] = &[
+            (
+                "ENDPOINT",
+                "http://g:1",
+                "http://l:2/x",
+                "--otlp-endpoint",
+                "http://f:3",
+                |c| c.url.clone(),
+            ),
+            (
+                "HEADERS",
+                "a=generic",
+                "a=logs",
+                "--otlp-header",
+                "a=flag",
+                |c| c.headers[0].1.clone(),
+            ),
+            (
+                "COMPRESSION",
+                "none",
+                "gzip",
+                "--otlp-compression",
+                "zstd",
+                |c| format!("{:?}", c.compression),
+            ),
+            ("TIMEOUT", "1000", "2000", "--otlp-timeout", "3s", |c| {
+                format!("{:?}", c.timeout)
+            }),
+            (
+                "PROTOCOL",
+                "http/json",
+                "grpc",
+                "--otlp-protocol",
+                "http/protobuf",
+                |c| format!("{:?}", c.protocol),
+            ),
+            (
+                "CERTIFICATE",
+                "/g.pem",
+                "/l.pem",
+                "--otlp-certificate",
+                "/f.pem",
+                |c| format!("{:?}", c.tls.ca_file),
+            ),
+        ];
+        for (suffix, generic, logs, flag, flag_value, show) in cases {
+            let generic_name: &'static str =
+                Box::leak(format!("OTEL_EXPORTER_OTLP_{suffix}").into_boxed_str());
+            let logs_name: &'static str =
+                Box::leak(format!("OTEL_EXPORTER_OTLP_LOGS_{suffix}").into_boxed_str());
+            let only_generic = show(otlp(
+                &resolve_with(&["--exporter", "otlp"], &[(generic_name, generic)]).unwrap(),
+            ));
+            let both = show(otlp(
+                &resolve_with(
+                    &["--exporter", "otlp"],
+                    &[(generic_name, generic), (logs_name, logs)],
+                )
+                .unwrap(),
+            ));
+            let with_flag = show(otlp(
+                &resolve_with(
+                    &["--exporter", "otlp", flag, flag_value],
+                    &[(generic_name, generic), (logs_name, logs)],
+                )
+                .unwrap(),
+            ));
+            assert_ne!(
+                only_generic, both,
+                "{suffix}: the logs variable must beat the generic one"
+            );
+            assert_ne!(
+                both, with_flag,
+                "{suffix}: the flag must beat the variables"
+            );
+            assert_ne!(only_generic, with_flag, "{suffix}");
+        }
+        // Pairs: client certificate and key travel together.
+        for suffix in ["CLIENT_CERTIFICATE", "CLIENT_KEY"] {
+            let other = if suffix == "CLIENT_KEY" {
+                "CLIENT_CERTIFICATE"
+            } else {
+                "CLIENT_KEY"
+            };
+            let env = [
+                (
+                    Box::leak(format!("OTEL_EXPORTER_OTLP_{suffix}").into_boxed_str()) as &str,
+                    "/generic",
+                ),
+                (
+                    Box::leak(format!("OTEL_EXPORTER_OTLP_LOGS_{suffix}").into_boxed_str()) as &str,
+                    "/logs",
+                ),
+                (
+                    Box::leak(format!("OTEL_EXPORTER_OTLP_{other}").into_boxed_str()) as &str,
+                    "/other",
+                ),
+            ];
+            let r = resolve_with(&["--exporter", "otlp"], &env).unwrap();
+            let tls = &otlp(&r).tls;
+            let got = if suffix == "CLIENT_KEY" {
+                &tls.client_key
+            } else {
+                &tls.client_cert
+            };
+            assert_eq!(
+                got.as_deref(),
+                Some(std::path::Path::new("/logs")),
+                "{suffix}"
+            );
+        }
+        // INSECURE: logs-specific "false" beats generic "true".
+        let env = [
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"),
+            ("OTEL_EXPORTER_OTLP_INSECURE", "true"),
+        ];
+        assert_eq!(
+            otlp(&resolve_with(&[], &env).unwrap()).url,
+            "http://collector:4317"
+        );
+        let mut with_logs = env.to_vec();
+        with_logs.push(("OTEL_EXPORTER_OTLP_LOGS_INSECURE", "false"));
+        assert_eq!(
+            otlp(&resolve_with(&[], &with_logs).unwrap()).url,
+            "https://collector:4317"
+        );
+        assert_eq!(
+            otlp(&resolve_with(&["--otlp-insecure"], &with_logs).unwrap()).url,
+            "http://collector:4317"
+        );
+    }
+
+    #[test]
+    fn tls_file_precedence() {
+        let env = [
+            ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/generic/ca.pem"),
+            ("OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", "/logs/ca.pem"),
+            ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/c.pem"),
+            ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "/c.key"),
+        ];
+        let r = resolve_with(
+            &["--exporter", "otlp", "--tls-ca-file", "/shared.pem"],
+            &env,
+        )
+        .unwrap();
+        assert_eq!(otlp(&r).tls.ca_file, Some(PathBuf::from("/logs/ca.pem")));
+        assert_eq!(otlp(&r).tls.client_cert, Some(PathBuf::from("/c.pem")));
+        let r = resolve_with(
+            &["--exporter", "otlp", "--otlp-certificate", "/flag.pem"],
+            &env,
+        )
+        .unwrap();
+        assert_eq!(otlp(&r).tls.ca_file, Some(PathBuf::from("/flag.pem")));
+        let r = resolve_with(&["--exporter", "otlp", "--tls-ca-file", "/shared.pem"], &[]).unwrap();
+        assert_eq!(
+            otlp(&r).tls.ca_file,
+            Some(PathBuf::from("/shared.pem")),
+            "the shared flag is the fallback"
+        );
+        let e = resolve_with(
+            &["--exporter", "otlp"],
+            &[("OTEL_EXPORTER_OTLP_CLIENT_KEY", "/only.key")],
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("client certificate"), "{e}");
+        let r = resolve_with(
+            &["--exporter", "otlp"],
+            &[("OTEL_EXPORTER_OTLP_INSECURE", "yes")],
+        )
+        .unwrap();
+        assert!(
+            r.warnings[0].contains("true or false"),
+            "only 'true' is true"
+        );
+    }
+
+    #[test]
+    fn every_addressed_destination_is_used() {
+        let r = resolve_with(
+            &[
+                "--loki-url",
+                "http://loki:3100",
+                "--http-url",
+                "http://v:8080/logs",
+                "--file",
+                "/tmp/x.ndjson",
+            ],
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318")],
+        )
+        .unwrap();
+        let kinds: Vec<&str> = r
+            .config
+            .exporters
+            .iter()
+            .map(|e| match e {
+                ExporterConfig::Otlp(_) => "otlp",
+                ExporterConfig::Loki(_) => "loki",
+                ExporterConfig::Http(_) => "http",
+                ExporterConfig::File(_) => "file",
+                ExporterConfig::Console => "console",
+            })
+            .collect();
+        assert_eq!(kinds, ["otlp", "loki", "http", "file"]);
+        let r = resolve_with(&[], &[("OTEL_LOGS_EXPORTER", "none")]).unwrap();
+        assert!(r.config.exporters.is_empty());
+        let e = resolve_with(&["--exporter", "loki"], &[]).unwrap_err();
+        assert!(e.to_string().contains("--loki-url"), "{e}");
+    }
+
+    #[test]
+    fn loki_settings_and_their_errors() {
+        let r = resolve_with(
+            &[
+                "--loki-url",
+                "http://loki:3100",
+                "--loki-label",
+                "env=prod",
+                "--loki-label",
+                "level={severity}",
+                "--loki-tenant",
+                "team-a",
+                "--loki-username",
+                "u",
+                "--loki-password",
+                "p",
+            ],
+            &[],
+        )
+        .unwrap();
+        let [ExporterConfig::Loki(loki)] = r.config.exporters.as_slice() else {
+            panic!()
+        };
+        assert_eq!(loki.url, "http://loki:3100/loki/api/v1/push");
+        assert_eq!(
+            loki.labels[1].value,
+            LabelValue::Attribute("severity".into())
+        );
+        assert_eq!(loki.tenant.as_deref(), Some("team-a"));
+        assert!(loki.auth.basic.is_some() && loki.auth.bearer.is_none());
+        assert!(loki.structured_metadata);
+
+        for (args, setting) in [
+            (&["--loki-url", "loki:3100"][..], "--loki-url"),
+            (
+                &["--loki-url", "http://l", "--loki-label", "k8s.ns=x"][..],
+                "--loki-label",
+            ),
+            (
+                &["--loki-url", "http://l", "--loki-label", "novalue"][..],
+                "--loki-label",
+            ),
+            (
+                &["--loki-url", "http://l", "--loki-label", "service_name=x"][..],
+                "--loki-label",
+            ),
+            (
+                &["--loki-url", "http://l", "--loki-username", "u"][..],
+                "--loki-username",
+            ),
+            (
+                &["--loki-url", "http://l", "--loki-compression", "zstd"][..],
+                "--loki-compression",
+            ),
+        ] {
+            let e = resolve_with(args, &[]).unwrap_err();
+            assert!(e.0.iter().any(|e| e.setting == setting), "{args:?}: {e}");
+        }
     }
 
     #[test]

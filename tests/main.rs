@@ -6,6 +6,7 @@ mod support;
 
 mod console;
 mod delivery;
+mod destinations;
 mod exit_codes;
 mod lines;
 mod loghub;

@@ -111,7 +111,8 @@ fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
 }
 
-fn write_value(out: &mut Vec<u8>, v: &Value) {
+/// Appends one value as JSON.
+pub fn write_value(out: &mut Vec<u8>, v: &Value) {
     match v {
         Value::Str(s) => write_str(out, s.as_str()),
         Value::Bytes(b) => {

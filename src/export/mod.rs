@@ -1,7 +1,7 @@
 //! Export: batches → destinations, with retries, until the queue closes.
 //!
 //! ```text
-//!  QueueReceiver ──chunks──► Batcher ──Batch──► deliver() ──► Exporter::{OtlpHttp, Console}
+//!  QueueReceiver ──chunks──► Batcher ──Batch──► deliver() ──► Exporter::{OtlpHttp, OtlpGrpc, Loki, Http, File, Console}
 //!        ▲                                         │ retry with backoff (retry.rs)
 //!        └──────────────── release(bytes) ◄────────┘ after success or giving up
 //! ```
@@ -18,10 +18,18 @@
 //! counted. The app also bounds the whole task with `--shutdown-timeout`.
 
 pub mod console;
+pub mod http;
 pub mod json;
+pub mod loki;
+pub mod ndjson;
+pub mod otlp_grpc;
 pub mod otlp_http;
+pub mod otlp_json;
 pub mod otlp_proto;
 pub mod retry;
+pub mod secret;
+pub mod tls;
+pub mod wire;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -59,13 +67,46 @@ pub enum ExportError {
 /// The closed set of destinations.
 pub enum Exporter {
     OtlpHttp(Box<otlp_http::OtlpHttpExporter>),
+    OtlpGrpc(Box<otlp_grpc::OtlpGrpcExporter>),
+    Loki(Box<loki::LokiExporter>),
+    Http(Box<ndjson::HttpExporter>),
+    File(Box<ndjson::FileExporter>),
     Console(console::ConsoleExporter),
 }
 
 impl Exporter {
+    /// Builds the exporter a destination's configuration describes.
+    pub fn new(
+        config: &crate::config::ExporterConfig,
+        resource: &[(crate::record::Str, crate::record::Value)],
+    ) -> Result<Self, String> {
+        use crate::config::{ExporterConfig, OtlpProtocol};
+        Ok(match config {
+            ExporterConfig::Otlp(c) if c.protocol == OtlpProtocol::Grpc => {
+                Exporter::OtlpGrpc(Box::new(otlp_grpc::OtlpGrpcExporter::new(c, resource)?))
+            }
+            ExporterConfig::Otlp(c) => {
+                Exporter::OtlpHttp(Box::new(otlp_http::OtlpHttpExporter::new(c, resource)?))
+            }
+            ExporterConfig::Loki(c) => {
+                Exporter::Loki(Box::new(loki::LokiExporter::new(c.clone(), resource)?))
+            }
+            ExporterConfig::Http(c) => {
+                Exporter::Http(Box::new(ndjson::HttpExporter::new(c.clone(), resource)?))
+            }
+            ExporterConfig::File(path) => {
+                Exporter::File(Box::new(ndjson::FileExporter::new(path.clone(), resource)))
+            }
+            ExporterConfig::Console => Exporter::Console(console::ConsoleExporter::new()),
+        })
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
-            Exporter::OtlpHttp(_) => "otlp",
+            Exporter::OtlpHttp(_) | Exporter::OtlpGrpc(_) => "otlp",
+            Exporter::Loki(_) => "loki",
+            Exporter::Http(_) => "http",
+            Exporter::File(_) => "file",
             Exporter::Console(_) => "console",
         }
     }
@@ -73,6 +114,10 @@ impl Exporter {
     pub async fn export(&mut self, records: &[Record]) -> Result<Accepted, ExportError> {
         match self {
             Exporter::OtlpHttp(e) => e.export(records).await,
+            Exporter::OtlpGrpc(e) => e.export(records).await,
+            Exporter::Loki(e) => e.export(records).await,
+            Exporter::Http(e) => e.export(records).await,
+            Exporter::File(e) => e.export(records).await,
             Exporter::Console(e) => e.export(records).await,
         }
     }

@@ -1,19 +1,18 @@
-//! OTLP/HTTP with protobuf bodies: POST an `ExportLogsServiceRequest` to
-//! `<endpoint>/v1/logs` and interpret the answer.
+//! OTLP/HTTP, protobuf or JSON: POST an `ExportLogsServiceRequest` to the
+//! logs URL and interpret the answer.
 //!
 //! ```text
-//!  &[Record] ──RequestEncoder──► protobuf ──gzip?──► POST ──► 2xx (+ partial_success) | retryable | permanent
+//!  &[Record] ──RequestEncoder | JsonRequestEncoder──► body ──gzip/zstd?──► POST ──► 2xx (+ partial_success) | retryable | permanent
 //! ```
 //!
-//! Answers follow the OTLP/HTTP spec: 2xx is success, and its body may carry
-//! a `partial_success` with rejected records, which are counted and logged,
+//! Answers follow the OTLP/HTTP spec: 2xx is success, and its body may carry a
+//! `partial_success` with rejected records, which are counted and logged,
 //! never retried; 429/502/503/504 and transport errors are retryable (see
 //! `retry`); everything else is permanent. Error bodies are
-//! `google.rpc.Status` messages, whose `message` is quoted in the log, or
-//! plain text from proxies, quoted as is (cut to a few hundred bytes). A
-//! server that answers garbage costs one logged error, never a crash.
+//! `google.rpc.Status` messages (protobuf or JSON) whose `message` is quoted
+//! in the log, or plain text from proxies, quoted as is. A server that answers
+//! garbage costs one logged error, never a crash.
 
-use std::io::Write;
 use std::time::{Duration, SystemTime};
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
@@ -22,16 +21,13 @@ use reqwest::header::{
     CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
 };
 
+use super::http::{self, Auth, Compression};
+use super::otlp_json::JsonRequestEncoder;
 use super::otlp_proto::RequestEncoder;
 use super::retry::{Disposition, classify_http};
 use super::{Accepted, ExportError};
-use crate::cli::Compression;
-use crate::config::OtlpConfig;
+use crate::config::{OtlpConfig, OtlpProtocol};
 use crate::record::{Record, Str, Value};
-
-/// How much of an error body is read and quoted.
-const MAX_ERROR_BODY: usize = 64 * 1024;
-const MAX_QUOTED: usize = 300;
 
 /// `google.rpc.Status`, the body of OTLP/HTTP error responses (field numbers
 /// from googleapis `google/rpc/status.proto`; `details` is not needed).
@@ -43,66 +39,75 @@ struct RpcStatus {
     message: String,
 }
 
+enum Encoder {
+    Protobuf(RequestEncoder),
+    Json(JsonRequestEncoder),
+}
+
 pub struct OtlpHttpExporter {
     client: reqwest::Client,
     url: reqwest::Url,
     headers: HeaderMap,
     compression: Compression,
     timeout: Duration,
-    encoder: RequestEncoder,
+    auth: Auth,
+    encoder: Encoder,
 }
 
 impl OtlpHttpExporter {
     pub fn new(config: &OtlpConfig, resource: &[(Str, Value)]) -> Result<Self, String> {
         let url = reqwest::Url::parse(&config.url)
             .map_err(|e| format!("bad endpoint {}: {e}", config.url))?;
-        let mut headers = HeaderMap::new();
-        for (k, v) in &config.headers {
-            let name = HeaderName::from_bytes(k.as_bytes())
-                .map_err(|_| format!("bad header name {k:?}"))?;
-            let mut value =
-                HeaderValue::from_str(v).map_err(|_| format!("bad value for header {k:?}"))?;
-            value.set_sensitive(true);
-            headers.insert(name, value);
+        let json = config.protocol == OtlpProtocol::HttpJson;
+        let mut headers = header_map(&config.headers)?;
+        let content_type = if json {
+            "application/json"
+        } else {
+            "application/x-protobuf"
+        };
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if let Some(encoding) = config.compression.content_encoding() {
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static(encoding));
         }
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("application/x-protobuf"),
-        );
-        if config.compression == Compression::Gzip {
-            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        }
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("logwrap/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let scope_version = env!("CARGO_PKG_VERSION");
+        let encoder = if json {
+            Encoder::Json(JsonRequestEncoder::new(resource, "logwrap", scope_version))
+        } else {
+            Encoder::Protobuf(RequestEncoder::new(resource, "logwrap", scope_version))
+        };
         Ok(OtlpHttpExporter {
-            client,
+            client: http::client(&config.tls, config.timeout.min(Duration::from_secs(10)))?,
             url,
             headers,
             compression: config.compression,
             timeout: config.timeout,
-            encoder: RequestEncoder::new(resource, "logwrap", env!("CARGO_PKG_VERSION")),
+            auth: Auth {
+                bearer: config.bearer_token.clone(),
+                basic: None,
+            },
+            encoder,
         })
     }
 
     pub async fn export(&mut self, records: &[Record]) -> Result<Accepted, ExportError> {
         let mut body = Vec::with_capacity(records.len() * 160);
-        self.encoder.encode(records, &mut body);
-        if self.compression == Compression::Gzip {
-            body = gzip(&body);
+        match &mut self.encoder {
+            Encoder::Protobuf(e) => e.encode(records, &mut body),
+            Encoder::Json(e) => e.encode(records, &mut body),
         }
-        let response = self
+        let body = self.compression.compress(body);
+        let request = self
             .client
             .post(self.url.clone())
             .headers(self.headers.clone())
             .timeout(self.timeout)
-            .body(body)
+            .body(body);
+        let response = self
+            .auth
+            .apply(request)?
             .send()
             .await
-            .map_err(transport_error)?;
+            .map_err(http::transport_error)?;
 
         let status = response.status().as_u16();
         let retry_after = response
@@ -110,79 +115,79 @@ impl OtlpHttpExporter {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let protobuf = response
+        let answer_type = response
             .headers()
             .get(CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"application/x-protobuf"));
-        let body = read_limited(response).await;
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let body = http::read_limited(response).await;
         match classify_http(status, retry_after.as_deref(), SystemTime::now()) {
-            Disposition::Success if protobuf => Ok(partial_success(&body)),
-            Disposition::Success => Ok(Accepted::default()),
+            Disposition::Success => Ok(partial_success(&body, &answer_type)),
             Disposition::Retry { after } => Err(ExportError::Retryable {
-                reason: format!("HTTP {status}{}", quote_error(&body, protobuf)),
+                reason: format!(
+                    "HTTP {status}{}",
+                    http::quote(&error_text(&body, &answer_type))
+                ),
                 after,
             }),
             Disposition::Permanent => Err(ExportError::Permanent {
-                reason: format!("HTTP {status}{}", quote_error(&body, protobuf)),
+                reason: format!(
+                    "HTTP {status}{}",
+                    http::quote(&error_text(&body, &answer_type))
+                ),
             }),
         }
     }
 }
 
-fn gzip(body: &[u8]) -> Vec<u8> {
-    // Level 1: logs compress ~5-10x even at the fastest level, and CPU is what
-    // a sidecar is short of.
-    let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(body.len() / 4),
-        flate2::Compression::fast(),
-    );
-    encoder
-        .write_all(body)
-        .expect("writing to a Vec cannot fail");
-    encoder.finish().expect("writing to a Vec cannot fail")
-}
-
-fn transport_error(e: reqwest::Error) -> ExportError {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "cannot connect"
-    } else {
-        "request failed"
-    };
-    // The error's own chain says why (refused, DNS, TLS); the URL in it is
-    // the endpoint, never a header.
-    let mut reason = format!("{kind}: {e}");
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        reason.push_str(&format!(": {s}"));
-        source = s.source();
+/// Extra headers; values are marked sensitive so they never show in debug output.
+pub fn header_map(headers: &[(String, String)]) -> Result<HeaderMap, String> {
+    let mut map = HeaderMap::new();
+    for (k, v) in headers {
+        let name =
+            HeaderName::from_bytes(k.as_bytes()).map_err(|_| format!("bad header name {k:?}"))?;
+        let mut value =
+            HeaderValue::from_str(v).map_err(|_| format!("bad value for header {k:?}"))?;
+        value.set_sensitive(true);
+        map.insert(name, value);
     }
-    ExportError::Retryable {
-        reason,
-        after: None,
-    }
-}
-
-async fn read_limited(mut response: reqwest::Response) -> Vec<u8> {
-    let mut body = Vec::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        body.extend_from_slice(&chunk);
-        if body.len() >= MAX_ERROR_BODY {
-            body.truncate(MAX_ERROR_BODY);
-            break;
-        }
-    }
-    body
+    Ok(map)
 }
 
 /// Reads `partial_success` from a 2xx body; an empty or unreadable body is
 /// plain success (some proxies answer 200 with HTML).
-fn partial_success(body: &[u8]) -> Accepted {
-    let Ok(response) = ExportLogsServiceResponse::decode(body) else {
-        return Accepted::default();
+fn partial_success(body: &[u8], content_type: &str) -> Accepted {
+    let response = if content_type.starts_with("application/x-protobuf") {
+        ExportLogsServiceResponse::decode(body).ok()
+    } else if content_type.starts_with("application/json") {
+        serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .map(|v| {
+                let p = &v["partialSuccess"];
+                let rejected = match &p["rejectedLogRecords"] {
+                    serde_json::Value::String(s) => s.parse().unwrap_or(0),
+                    n => n.as_i64().unwrap_or(0),
+                };
+                let error_message = p["errorMessage"].as_str().unwrap_or("").to_string();
+                ExportLogsServiceResponse {
+                    partial_success: Some(
+                        opentelemetry_proto::tonic::collector::logs::v1::ExportLogsPartialSuccess {
+                            rejected_log_records: rejected,
+                            error_message,
+                        },
+                    ),
+                }
+            })
+    } else {
+        None
     };
-    match response.partial_success {
+    accepted_from(response)
+}
+
+/// What a decoded `ExportLogsServiceResponse` says.
+pub fn accepted_from(response: Option<ExportLogsServiceResponse>) -> Accepted {
+    match response.and_then(|r| r.partial_success) {
         Some(p) if p.rejected_log_records > 0 || !p.error_message.is_empty() => Accepted {
             rejected: p.rejected_log_records.max(0) as u64,
             message: (!p.error_message.is_empty()).then_some(p.error_message),
@@ -191,20 +196,21 @@ fn partial_success(body: &[u8]) -> Accepted {
     }
 }
 
-/// `: "<message>"` from a `google.rpc.Status` or plain-text body, or nothing.
-fn quote_error(body: &[u8], protobuf: bool) -> String {
-    if body.is_empty() {
-        return String::new();
+/// The message of a `google.rpc.Status` body (protobuf or JSON), else the text.
+fn error_text(body: &[u8], content_type: &str) -> String {
+    if content_type.starts_with("application/x-protobuf")
+        && let Ok(status) = RpcStatus::decode(body)
+        && !status.message.is_empty()
+    {
+        return status.message;
     }
-    let status = protobuf.then(|| RpcStatus::decode(body).ok()).flatten();
-    let text = match status {
-        Some(status) if !status.message.is_empty() => status.message,
-        _ => String::from_utf8_lossy(body).into_owned(),
-    };
-    let text = text.trim();
-    let cut: String = text.chars().take(MAX_QUOTED).collect();
-    let more = if cut.len() < text.len() { "…" } else { "" };
-    format!(": {cut:?}{more}")
+    if content_type.starts_with("application/json")
+        && let Ok(v) = serde_json::from_slice::<serde_json::Value>(body)
+        && let Some(message) = v["message"].as_str()
+    {
+        return message.to_string();
+    }
+    String::from_utf8_lossy(body).into_owned()
 }
 
 #[cfg(test)]
@@ -213,7 +219,7 @@ mod tests {
     use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsPartialSuccess;
 
     #[test]
-    fn partial_success_is_read_from_the_body() {
+    fn partial_success_is_read_from_protobuf_and_json_bodies() {
         let body = ExportLogsServiceResponse {
             partial_success: Some(ExportLogsPartialSuccess {
                 rejected_log_records: 3,
@@ -221,40 +227,42 @@ mod tests {
             }),
         }
         .encode_to_vec();
-        let accepted = partial_success(&body);
-        assert_eq!(accepted.rejected, 3);
-        assert_eq!(accepted.message.as_deref(), Some("too old"));
-        assert_eq!(partial_success(b""), Accepted::default());
-        assert_eq!(partial_success(b"<html>ok</html>"), Accepted::default());
+        let accepted = partial_success(&body, "application/x-protobuf");
+        assert_eq!(
+            (accepted.rejected, accepted.message.as_deref()),
+            (3, Some("too old"))
+        );
+        let json = br#"{"partialSuccess":{"rejectedLogRecords":"2","errorMessage":"dup"}}"#;
+        let accepted = partial_success(json, "application/json");
+        assert_eq!(
+            (accepted.rejected, accepted.message.as_deref()),
+            (2, Some("dup"))
+        );
+        assert_eq!(
+            partial_success(b"", "application/x-protobuf"),
+            Accepted::default()
+        );
+        assert_eq!(
+            partial_success(b"<html>ok</html>", "text/html"),
+            Accepted::default()
+        );
     }
 
     #[test]
-    fn error_bodies_are_quoted_from_status_or_text() {
+    fn error_bodies_give_their_message() {
         let status = RpcStatus {
             code: 3,
             message: "bad field".into(),
         }
         .encode_to_vec();
-        assert_eq!(quote_error(&status, true), ": \"bad field\"");
+        assert_eq!(error_text(&status, "application/x-protobuf"), "bad field");
         assert_eq!(
-            quote_error(b"upstream connect error", false),
-            ": \"upstream connect error\""
+            error_text(br#"{"code":3,"message":"bad json"}"#, "application/json"),
+            "bad json"
         );
-        assert_eq!(quote_error(b"", true), "");
-        let long = "x".repeat(1000);
-        assert!(quote_error(long.as_bytes(), false).ends_with('…'));
-    }
-
-    #[test]
-    fn gzip_round_trips() {
-        let data = b"hello hello hello".repeat(100);
-        let packed = gzip(&data);
-        let mut unpacked = Vec::new();
-        std::io::Read::read_to_end(
-            &mut flate2::read::GzDecoder::new(&packed[..]),
-            &mut unpacked,
-        )
-        .unwrap();
-        assert_eq!(unpacked, data);
+        assert_eq!(
+            error_text(b"upstream connect error", "text/plain"),
+            "upstream connect error"
+        );
     }
 }

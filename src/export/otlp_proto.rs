@@ -16,18 +16,10 @@
 //!
 //! Pure and synchronous: no I/O, no clock.
 
+use super::wire::{field_len, put_bytes_field, put_len_field, put_varint, varint_len};
 use crate::record::{Record, Split, Str, Value};
 
-// Wire types.
-const VARINT: u32 = 0;
-const I64: u32 = 1;
-const LEN: u32 = 2;
-const I32: u32 = 5;
-
-const fn tag(field: u32, wire: u32) -> u8 {
-    // Every field number here is < 16, so the tag is one byte.
-    ((field << 3) | wire) as u8
-}
+use super::wire::{I32, I64, LEN, VARINT, tag};
 
 // ExportLogsServiceRequest / ResourceLogs / ScopeLogs
 const REQUEST_RESOURCE_LOGS: u8 = tag(1, LEN);
@@ -61,34 +53,6 @@ const LIST_VALUES: u8 = tag(1, LEN);
 const RESOURCE_ATTRIBUTES: u8 = tag(1, LEN);
 const SCOPE_NAME: u8 = tag(1, LEN);
 const SCOPE_VERSION: u8 = tag(2, LEN);
-
-fn varint_len(v: u64) -> usize {
-    // 7 bits per byte; 0 still takes one byte.
-    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
-}
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-/// Size of a length-delimited field (tag + length + payload) with a 1-byte tag.
-fn field_len(payload: usize) -> usize {
-    1 + varint_len(payload as u64) + payload
-}
-
-fn put_len_field(out: &mut Vec<u8>, tag: u8, payload: usize) {
-    out.push(tag);
-    put_varint(out, payload as u64);
-}
-
-fn put_bytes_field(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
-    put_len_field(out, tag, bytes.len());
-    out.extend_from_slice(bytes);
-}
 
 /// Encoded size of an `AnyValue` message body.
 fn any_value_len(v: &Value) -> usize {

@@ -10,6 +10,7 @@
 //! `Retry-After` header in seconds or as an HTTP-date; every other 4xx/5xx is
 //! permanent and the data is dropped. Connection failures and timeouts are
 //! retried with exponential backoff and jitter (OTLP exporter spec, "Retry").
+//! The gRPC table is in [`classify_grpc`].
 
 use std::time::{Duration, SystemTime};
 
@@ -32,6 +33,45 @@ pub fn classify_http(status: u16, retry_after: Option<&str>, now: SystemTime) ->
         429 | 502 | 503 | 504 => Disposition::Retry {
             after: retry_after.and_then(|v| parse_retry_after(v, now)),
         },
+        _ => Disposition::Permanent,
+    }
+}
+
+/// Classifies the answer of a non-OTLP HTTP destination (Loki, a plain HTTP
+/// endpoint): 408, 429 and every 5xx are retryable, as Loki, Vector's and
+/// Fluent Bit's HTTP outputs treat them; other 4xx are permanent.
+pub fn classify_http_generic(
+    status: u16,
+    retry_after: Option<&str>,
+    now: SystemTime,
+) -> Disposition {
+    match status {
+        200..=299 => Disposition::Success,
+        408 | 429 | 500..=599 => Disposition::Retry {
+            after: retry_after.and_then(|v| parse_retry_after(v, now)),
+        },
+        _ => Disposition::Permanent,
+    }
+}
+
+/// Classifies an OTLP/gRPC status (OTLP spec, "Failures" for gRPC):
+/// CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE and
+/// DATA_LOSS are retryable; RESOURCE_EXHAUSTED only when the server sent
+/// `RetryInfo` (it can recover), whose delay is honoured; all else is
+/// permanent.
+pub fn classify_grpc(code: tonic::Code, retry_delay: Option<Duration>) -> Disposition {
+    use tonic::Code;
+    match code {
+        Code::Ok => Disposition::Success,
+        Code::Cancelled
+        | Code::DeadlineExceeded
+        | Code::Aborted
+        | Code::OutOfRange
+        | Code::Unavailable
+        | Code::DataLoss => Disposition::Retry { after: retry_delay },
+        Code::ResourceExhausted if retry_delay.is_some() => {
+            Disposition::Retry { after: retry_delay }
+        }
         _ => Disposition::Permanent,
     }
 }
@@ -125,6 +165,78 @@ mod tests {
         for (status, expected) in cases {
             assert_eq!(classify_http(status, None, now), expected, "{status}");
         }
+    }
+
+    #[test]
+    fn generic_http_table() {
+        let now = SystemTime::UNIX_EPOCH;
+        assert_eq!(classify_http_generic(204, None, now), Disposition::Success);
+        for status in [408, 429, 500, 502, 503, 504] {
+            assert_eq!(
+                classify_http_generic(status, None, now),
+                Disposition::Retry { after: None },
+                "{status}"
+            );
+        }
+        for status in [400, 401, 403, 404, 413] {
+            assert_eq!(
+                classify_http_generic(status, None, now),
+                Disposition::Permanent,
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn grpc_status_table() {
+        use tonic::Code;
+        let retryable = [
+            Code::Cancelled,
+            Code::DeadlineExceeded,
+            Code::Aborted,
+            Code::OutOfRange,
+            Code::Unavailable,
+            Code::DataLoss,
+        ];
+        for code in retryable {
+            assert_eq!(
+                classify_grpc(code, None),
+                Disposition::Retry { after: None },
+                "{code:?}"
+            );
+        }
+        let permanent = [
+            Code::Unknown,
+            Code::InvalidArgument,
+            Code::NotFound,
+            Code::AlreadyExists,
+            Code::PermissionDenied,
+            Code::Unauthenticated,
+            Code::FailedPrecondition,
+            Code::Unimplemented,
+            Code::Internal,
+        ];
+        for code in permanent {
+            assert_eq!(
+                classify_grpc(code, None),
+                Disposition::Permanent,
+                "{code:?}"
+            );
+        }
+        assert_eq!(
+            classify_grpc(Code::ResourceExhausted, None),
+            Disposition::Permanent
+        );
+        let delay = Some(Duration::from_secs(2));
+        assert_eq!(
+            classify_grpc(Code::ResourceExhausted, delay),
+            Disposition::Retry { after: delay }
+        );
+        assert_eq!(
+            classify_grpc(Code::Unavailable, delay),
+            Disposition::Retry { after: delay }
+        );
+        assert_eq!(classify_grpc(Code::Ok, None), Disposition::Success);
     }
 
     #[test]

@@ -1,0 +1,177 @@
+//! What the HTTP destinations (OTLP/HTTP, Loki, NDJSON) share: the client,
+//! body compression, authentication headers, reading and quoting answers.
+
+use std::io::Write;
+use std::time::Duration;
+
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+
+use super::ExportError;
+use super::secret::Secret;
+use super::tls::{self, TlsOptions};
+
+/// Request body compression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Compression {
+    #[default]
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    /// The `Content-Encoding` header value.
+    pub fn content_encoding(self) -> Option<&'static str> {
+        match self {
+            Compression::None => None,
+            Compression::Gzip => Some("gzip"),
+            Compression::Zstd => Some("zstd"),
+        }
+    }
+
+    /// Compresses a request body. Fast levels: logs compress 5-10x even
+    /// there, and CPU is what a sidecar is short of.
+    pub fn compress(self, body: Vec<u8>) -> Vec<u8> {
+        match self {
+            Compression::None => body,
+            Compression::Gzip => {
+                let mut enc = flate2::write::GzEncoder::new(
+                    Vec::with_capacity(body.len() / 4),
+                    flate2::Compression::fast(),
+                );
+                enc.write_all(&body).expect("writing to a Vec cannot fail");
+                enc.finish().expect("writing to a Vec cannot fail")
+            }
+            Compression::Zstd => zstd::bulk::compress(&body, 1).expect("zstd on a Vec cannot fail"),
+        }
+    }
+}
+
+/// An HTTP client with logwrap's TLS rules (see `tls`).
+pub fn client(
+    tls_options: &TlsOptions,
+    connect_timeout: Duration,
+) -> Result<reqwest::Client, String> {
+    let tls = tls::client_config(tls_options, &[b"h2", b"http/1.1"]).map_err(|e| e.to_string())?;
+    reqwest::Client::builder()
+        .user_agent(concat!("logwrap/", env!("CARGO_PKG_VERSION")))
+        .tls_backend_preconfigured(tls)
+        .connect_timeout(connect_timeout)
+        .pool_idle_timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+}
+
+/// Credentials a destination sends with every request.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Auth {
+    /// `Authorization: Bearer <token>`.
+    pub bearer: Option<Secret>,
+    /// `Authorization: Basic` with this user and password.
+    pub basic: Option<(String, Secret)>,
+}
+
+impl Auth {
+    /// Adds the authorization header, reading file secrets anew if they changed.
+    pub fn apply(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, ExportError> {
+        let unreadable = |reason: String| ExportError::Retryable {
+            reason,
+            after: None,
+        };
+        if let Some(token) = &self.bearer {
+            let token = token.value().map_err(unreadable)?;
+            let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+                ExportError::Permanent {
+                    reason: "the bearer token holds characters a header cannot carry".into(),
+                }
+            })?;
+            value.set_sensitive(true);
+            return Ok(request.header(AUTHORIZATION, value));
+        }
+        if let Some((user, password)) = &self.basic {
+            let password = password.value().map_err(unreadable)?;
+            return Ok(request.basic_auth(user, Some(password)));
+        }
+        Ok(request)
+    }
+}
+
+/// How much of an answer body is read and quoted.
+const MAX_ANSWER_BODY: usize = 64 * 1024;
+const MAX_QUOTED: usize = 300;
+
+/// Reads at most 64 KiB of an answer: a misbehaving server cannot make
+/// logwrap hold an unbounded body.
+pub async fn read_limited(mut response: reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= MAX_ANSWER_BODY {
+            body.truncate(MAX_ANSWER_BODY);
+            break;
+        }
+    }
+    body
+}
+
+/// A transport failure (refused, DNS, TLS, timeout): always worth a retry.
+pub fn transport_error(e: reqwest::Error) -> ExportError {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else {
+        "request failed"
+    };
+    // The error chain says why (refused, DNS, TLS); the URL in it is the
+    // endpoint, never a header.
+    let mut reason = format!("{kind}: {e}");
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        reason.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    ExportError::Retryable {
+        reason,
+        after: None,
+    }
+}
+
+/// `: "<text>"` for an answer body, cut to a few hundred characters, or nothing.
+pub fn quote(text: &str) -> String {
+    let text = text.trim();
+    if text.is_empty() {
+        return String::new();
+    }
+    let cut: String = text.chars().take(MAX_QUOTED).collect();
+    let more = if cut.len() < text.len() { "…" } else { "" };
+    format!(": {cut:?}{more}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compression_round_trips() {
+        let data = b"hello hello hello".repeat(100);
+        let gz = Compression::Gzip.compress(data.clone());
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut out).unwrap();
+        assert_eq!(out, data);
+        let zs = Compression::Zstd.compress(data.clone());
+        assert_eq!(zstd::bulk::decompress(&zs, 1 << 20).unwrap(), data);
+        assert!(zs.len() < data.len() / 5);
+        assert_eq!(Compression::None.compress(data.clone()), data);
+    }
+
+    #[test]
+    fn quotes_are_cut() {
+        assert_eq!(quote("  "), "");
+        assert_eq!(quote("bad field"), ": \"bad field\"");
+        assert!(quote(&"x".repeat(1000)).ends_with('…'));
+    }
+}

@@ -1,0 +1,647 @@
+//! Grafana Loki: `POST /loki/api/v1/push`, protobuf + snappy (default) or JSON.
+//!
+//! ```text
+//!  &[Record] ──group by label set──► streams, entries in time order ──► PushRequest ──snappy──► POST
+//!                                                                      └─ or {"streams":[...]} (JSON, gzip?)
+//! ```
+//!
+//! Labels are few and bounded: `service_name` (the resource's `service.name`)
+//! and what the user names with `--loki-label`, static values or the value of
+//! an attribute. Never trace ids, pids or other unbounded values: Loki indexes
+//! every label combination as a stream. Everything else travels as
+//! structured metadata on each entry (Loki 2.9+): `level` (the severity text),
+//! `severity_number`, `trace_id`, `span_id`, the record's attributes and the
+//! other resource attributes, names with dots turned into underscores as
+//! Loki's own OTLP endpoint does. When a server answers 400 because structured
+//! metadata is disallowed (Loki 2.9 with `allow_structured_metadata: false`,
+//! or older), logwrap warns once and resends the batch without it, and keeps
+//! it off for the rest of the run.
+//!
+//! Entries of one stream go out in time order, with strictly increasing
+//! timestamps across the run: Loki silently drops an entry whose timestamp and
+//! line equal another's, and lines read at the same moment share a time.
+//! A body that is not text (a byte array) is sent as lossy UTF-8, since a Loki
+//! line is a string.
+//!
+//! Answers: 2xx is success; 429 and 5xx are retried; other 4xx (too old, too
+//! long, bad labels, auth) are permanent, dropped with Loki's reason logged.
+//!
+//! The push.proto field numbers (grafana/loki `pkg/push/push.proto`):
+//! PushRequest { streams = 1 }, StreamAdapter { labels = 1, entries = 2 },
+//! EntryAdapter { timestamp = 1 (google.protobuf.Timestamp), line = 2,
+//! structuredMetadata = 3 }, LabelPairAdapter { name = 1, value = 2 },
+//! Timestamp { seconds = 1, nanos = 2 }.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use base64::Engine;
+use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+
+use super::http::{self, Auth, Compression};
+use super::retry::{Disposition, classify_http_generic};
+use super::tls::TlsOptions;
+use super::wire::{
+    LEN, VARINT, field_len, put_bytes_field, put_len_field, put_varint, tag, varint_len,
+};
+use super::{Accepted, ExportError, json};
+use crate::record::{Record, Str, Value};
+
+/// How pushes are encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LokiEncoding {
+    /// push.proto, snappy-compressed (what Promtail and Alloy send).
+    #[default]
+    Protobuf,
+    /// The JSON push format, optionally gzip-compressed.
+    Json,
+}
+
+/// Where a label's value comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LabelValue {
+    Static(String),
+    /// An attribute of the record or resource; `severity` is the severity
+    /// text. Records without it get no such label.
+    Attribute(String),
+}
+
+/// One `--loki-label`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LokiLabel {
+    pub name: String,
+    pub value: LabelValue,
+}
+
+/// Loki destination settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LokiConfig {
+    /// The push URL (`<base>/loki/api/v1/push`).
+    pub url: String,
+    pub encoding: LokiEncoding,
+    /// Compression of JSON bodies (protobuf is always snappy).
+    pub compression: Compression,
+    /// `X-Scope-OrgID`.
+    pub tenant: Option<String>,
+    pub auth: Auth,
+    pub labels: Vec<LokiLabel>,
+    /// Send structured metadata. Default on.
+    pub structured_metadata: bool,
+    pub timeout: Duration,
+    pub tls: TlsOptions,
+}
+
+pub struct LokiExporter {
+    client: reqwest::Client,
+    config: LokiConfig,
+    service_name: String,
+    /// Resource attributes sent as structured metadata (all but service.name).
+    resource_metadata: Vec<(String, String)>,
+    resource: Vec<(Str, Value)>,
+    structured_metadata: bool,
+    /// Last timestamp sent per stream, to keep them strictly increasing.
+    last_timestamp: HashMap<String, u64>,
+}
+
+/// One entry, ready to encode.
+struct Entry {
+    timestamp: u64,
+    line: String,
+    metadata: Vec<(String, String)>,
+}
+
+/// Label pairs of a stream, sorted by name.
+type Labels = Vec<(String, String)>;
+
+/// A batch grouped into streams: (selector text, labels, entries).
+struct Streams(Vec<(String, Labels, Vec<Entry>)>);
+
+impl LokiExporter {
+    pub fn new(config: LokiConfig, resource: &[(Str, Value)]) -> Result<Self, String> {
+        let client = http::client(&config.tls, config.timeout.min(Duration::from_secs(10)))?;
+        let service_name = resource
+            .iter()
+            .find(|(k, _)| k.as_str() == "service.name")
+            .map(|(_, v)| stringify(v))
+            .unwrap_or_else(|| "unknown_service".into());
+        let resource_metadata = resource
+            .iter()
+            .filter(|(k, _)| k.as_str() != "service.name")
+            .map(|(k, v)| (metadata_name(k.as_str()), stringify(v)))
+            .collect();
+        Ok(LokiExporter {
+            client,
+            structured_metadata: config.structured_metadata,
+            config,
+            service_name,
+            resource_metadata,
+            resource: resource.to_vec(),
+            last_timestamp: HashMap::new(),
+        })
+    }
+
+    pub async fn export(&mut self, records: &[Record]) -> Result<Accepted, ExportError> {
+        let streams = self.group(records);
+        match self.push(&streams).await {
+            Err(ExportError::Permanent { reason })
+                if self.structured_metadata && disallows_metadata(&reason) =>
+            {
+                tracing::warn!(
+                    destination = "loki",
+                    "Loki does not accept structured metadata (before 2.9, or allow_structured_metadata: false); \
+                     sending without it from now on"
+                );
+                self.structured_metadata = false;
+                self.push(&streams).await
+            }
+            other => other,
+        }
+    }
+
+    async fn push(&self, streams: &Streams) -> Result<Accepted, ExportError> {
+        let with_metadata = self.structured_metadata;
+        let (body, content_type, encoding) = match self.config.encoding {
+            LokiEncoding::Protobuf => {
+                let raw = encode_protobuf(streams, with_metadata);
+                let packed = snap::raw::Encoder::new().compress_vec(&raw).map_err(|e| {
+                    ExportError::Permanent {
+                        reason: format!("snappy compression failed: {e}"),
+                    }
+                })?;
+                (packed, "application/x-protobuf", None)
+            }
+            LokiEncoding::Json => {
+                let raw = encode_json(streams, with_metadata);
+                (
+                    self.config.compression.compress(raw),
+                    "application/json",
+                    self.config.compression.content_encoding(),
+                )
+            }
+        };
+        let mut request = self
+            .client
+            .post(&self.config.url)
+            .header(CONTENT_TYPE, content_type)
+            .timeout(self.config.timeout)
+            .body(body);
+        if let Some(encoding) = encoding {
+            request = request.header(CONTENT_ENCODING, encoding);
+        }
+        if let Some(tenant) = &self.config.tenant {
+            let value = HeaderValue::from_str(tenant).map_err(|_| ExportError::Permanent {
+                reason: "the tenant id holds characters a header cannot carry".into(),
+            })?;
+            request = request.header("X-Scope-OrgID", value);
+        }
+        let response = self
+            .config
+            .auth
+            .apply(request)?
+            .send()
+            .await
+            .map_err(http::transport_error)?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = http::read_limited(response).await;
+        let text = String::from_utf8_lossy(&body);
+        match classify_http_generic(status, retry_after.as_deref(), SystemTime::now()) {
+            Disposition::Success => Ok(Accepted::default()),
+            Disposition::Retry { after } => Err(ExportError::Retryable {
+                reason: format!("HTTP {status}{}", http::quote(&text)),
+                after,
+            }),
+            Disposition::Permanent => Err(ExportError::Permanent {
+                reason: format!("HTTP {status}{}", http::quote(&text)),
+            }),
+        }
+    }
+
+    /// Groups records by label set, entries of each stream in time order
+    /// with strictly increasing timestamps.
+    fn group(&mut self, records: &[Record]) -> Streams {
+        let mut streams: Vec<(String, Labels, Vec<Entry>)> = Vec::new();
+        for r in records {
+            let labels = self.labels_of(r);
+            let key = selector(&labels);
+            let entry = Entry {
+                timestamp: if r.time_unix_nano != 0 {
+                    r.time_unix_nano
+                } else {
+                    r.observed_unix_nano
+                },
+                line: line_of(&r.body),
+                metadata: self.metadata_of(r),
+            };
+            match streams.iter_mut().find(|(k, _, _)| *k == key) {
+                Some((_, _, entries)) => entries.push(entry),
+                None => streams.push((key, labels, vec![entry])),
+            }
+        }
+        for (key, _, entries) in &mut streams {
+            entries.sort_by_key(|e| e.timestamp);
+            let last = self.last_timestamp.entry(key.clone()).or_insert(0);
+            for e in entries.iter_mut() {
+                if e.timestamp <= *last {
+                    e.timestamp = *last + 1;
+                }
+                *last = e.timestamp;
+            }
+        }
+        Streams(streams)
+    }
+
+    fn labels_of(&self, r: &Record) -> Vec<(String, String)> {
+        let mut labels = vec![("service_name".to_string(), self.service_name.clone())];
+        for label in &self.config.labels {
+            let value = match &label.value {
+                LabelValue::Static(v) => Some(v.clone()),
+                LabelValue::Attribute(name) if name == "severity" => (!r.severity.text.is_empty())
+                    .then(|| r.severity.text.as_str().to_ascii_lowercase()),
+                LabelValue::Attribute(name) if name == "log.iostream" => {
+                    Some(r.stream.as_str().to_string())
+                }
+                LabelValue::Attribute(name) => r
+                    .attributes
+                    .iter()
+                    .chain(self.resource.iter())
+                    .find(|(k, _)| k.as_str() == name)
+                    .map(|(_, v)| stringify(v)),
+            };
+            if let Some(value) = value {
+                labels.retain(|(n, _)| *n != label.name);
+                labels.push((label.name.clone(), value));
+            }
+        }
+        labels.sort();
+        labels
+    }
+
+    fn metadata_of(&self, r: &Record) -> Vec<(String, String)> {
+        if !self.structured_metadata {
+            return Vec::new();
+        }
+        let mut m = Vec::with_capacity(4 + r.attributes.len() + self.resource_metadata.len());
+        if !r.severity.text.is_empty() {
+            m.push(("level".to_string(), r.severity.text.as_str().to_string()));
+        }
+        if r.severity.number.0 != 0 {
+            m.push((
+                "severity_number".to_string(),
+                r.severity.number.0.to_string(),
+            ));
+        }
+        m.push(("log_iostream".to_string(), r.stream.as_str().to_string()));
+        if r.trace_id != [0; 16] {
+            m.push(("trace_id".to_string(), hex(&r.trace_id)));
+        }
+        if r.span_id != [0; 8] {
+            m.push(("span_id".to_string(), hex(&r.span_id)));
+        }
+        if let Some(s) = &r.split {
+            m.push(("logwrap_split_id".into(), s.id.to_string()));
+            m.push(("logwrap_split_index".into(), s.index.to_string()));
+            m.push(("logwrap_split_last".into(), s.last.to_string()));
+        }
+        if r.time_unix_nano != 0 {
+            m.push((
+                "observed_timestamp".to_string(),
+                r.observed_unix_nano.to_string(),
+            ));
+        }
+        for (k, v) in &r.attributes {
+            m.push((metadata_name(k.as_str()), stringify(v)));
+        }
+        m.extend(self.resource_metadata.iter().cloned());
+        m
+    }
+}
+
+/// The push URL for a Loki base URL (`http://loki:3100` → `.../loki/api/v1/push`);
+/// a URL already ending in the push path is used as is.
+pub fn push_url(base: &str) -> Result<String, String> {
+    let mut url = reqwest::Url::parse(base.trim())
+        .map_err(|e| format!("is not a URL ({e}); use e.g. http://loki:3100"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "has scheme {:?}; use http:// or https://",
+            url.scheme()
+        ));
+    }
+    if !url.path().ends_with("/loki/api/v1/push") {
+        let path = url.path().trim_end_matches('/').to_string();
+        url.set_path(&format!("{path}/loki/api/v1/push"));
+    }
+    Ok(url.to_string())
+}
+
+/// A Loki label name: `[a-zA-Z_][a-zA-Z0-9_]*`, other characters as `_`.
+pub fn label_name(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
+/// Structured metadata names follow Loki's OTLP mapping: dots become underscores.
+fn metadata_name(key: &str) -> String {
+    key.replace('.', "_")
+}
+
+/// `{a="x",b="y"}` with Prometheus string escaping.
+fn selector(labels: &[(String, String)]) -> String {
+    let mut s = String::from("{");
+    for (i, (k, v)) in labels.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(k);
+        s.push_str("=\"");
+        for c in v.chars() {
+            match c {
+                '\\' => s.push_str("\\\\"),
+                '"' => s.push_str("\\\""),
+                '\n' => s.push_str("\\n"),
+                c => s.push(c),
+            }
+        }
+        s.push('"');
+    }
+    s.push('}');
+    s
+}
+
+fn line_of(body: &Value) -> String {
+    match body {
+        Value::Str(s) => s.as_str().to_string(),
+        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::Empty => String::new(),
+        other => stringify(other),
+    }
+}
+
+/// An attribute value as text: strings as they are, the rest as JSON.
+fn stringify(v: &Value) -> String {
+    match v {
+        Value::Str(s) => s.as_str().to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Double(d) => d.to_string(),
+        Value::Bytes(b) => base64::engine::general_purpose::STANDARD.encode(b),
+        Value::Empty => String::new(),
+        Value::Array(_) | Value::Map(_) => {
+            let mut out = Vec::new();
+            json::write_value(&mut out, v);
+            String::from_utf8_lossy(&out).into_owned()
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn disallows_metadata(reason: &str) -> bool {
+    let r = reason.to_ascii_lowercase();
+    r.contains("structured metadata")
+        && (r.contains("disallowed") || r.contains("not allowed") || r.contains("disabled"))
+}
+
+// ---- protobuf ------------------------------------------------------------
+
+const PUSH_STREAMS: u8 = tag(1, LEN);
+const STREAM_LABELS: u8 = tag(1, LEN);
+const STREAM_ENTRIES: u8 = tag(2, LEN);
+const ENTRY_TIMESTAMP: u8 = tag(1, LEN);
+const ENTRY_LINE: u8 = tag(2, LEN);
+const ENTRY_METADATA: u8 = tag(3, LEN);
+const PAIR_NAME: u8 = tag(1, LEN);
+const PAIR_VALUE: u8 = tag(2, LEN);
+const TS_SECONDS: u8 = tag(1, VARINT);
+const TS_NANOS: u8 = tag(2, VARINT);
+
+fn timestamp_len(ns: u64) -> usize {
+    let (secs, nanos) = (ns / 1_000_000_000, ns % 1_000_000_000);
+    (if secs != 0 { 1 + varint_len(secs) } else { 0 })
+        + (if nanos != 0 { 1 + varint_len(nanos) } else { 0 })
+}
+
+fn pair_len(name: &str, value: &str) -> usize {
+    field_len(name.len()) + field_len(value.len())
+}
+
+fn entry_len(e: &Entry, with_metadata: bool) -> usize {
+    let mut len = field_len(timestamp_len(e.timestamp)) + field_len(e.line.len());
+    if with_metadata {
+        len += e
+            .metadata
+            .iter()
+            .map(|(n, v)| field_len(pair_len(n, v)))
+            .sum::<usize>();
+    }
+    len
+}
+
+fn encode_protobuf(streams: &Streams, with_metadata: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (labels, _, entries) in &streams.0 {
+        let entries_len: usize = entries
+            .iter()
+            .map(|e| field_len(entry_len(e, with_metadata)))
+            .sum();
+        put_len_field(
+            &mut out,
+            PUSH_STREAMS,
+            field_len(labels.len()) + entries_len,
+        );
+        put_bytes_field(&mut out, STREAM_LABELS, labels.as_bytes());
+        for e in entries {
+            put_len_field(&mut out, STREAM_ENTRIES, entry_len(e, with_metadata));
+            put_len_field(&mut out, ENTRY_TIMESTAMP, timestamp_len(e.timestamp));
+            let (secs, nanos) = (e.timestamp / 1_000_000_000, e.timestamp % 1_000_000_000);
+            if secs != 0 {
+                out.push(TS_SECONDS);
+                put_varint(&mut out, secs);
+            }
+            if nanos != 0 {
+                out.push(TS_NANOS);
+                put_varint(&mut out, nanos);
+            }
+            put_bytes_field(&mut out, ENTRY_LINE, e.line.as_bytes());
+            if with_metadata {
+                for (n, v) in &e.metadata {
+                    put_len_field(&mut out, ENTRY_METADATA, pair_len(n, v));
+                    put_bytes_field(&mut out, PAIR_NAME, n.as_bytes());
+                    put_bytes_field(&mut out, PAIR_VALUE, v.as_bytes());
+                }
+            }
+        }
+    }
+    out
+}
+
+// ---- JSON ----------------------------------------------------------------
+
+fn encode_json(streams: &Streams, with_metadata: bool) -> Vec<u8> {
+    let streams: Vec<serde_json::Value> = streams
+        .0
+        .iter()
+        .map(|(_, labels, entries)| {
+            let stream: serde_json::Map<String, serde_json::Value> = labels
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect();
+            let values: Vec<serde_json::Value> = entries
+                .iter()
+                .map(|e| {
+                    let mut value = vec![
+                        serde_json::Value::String(e.timestamp.to_string()),
+                        serde_json::Value::String(e.line.clone()),
+                    ];
+                    if with_metadata && !e.metadata.is_empty() {
+                        let meta: serde_json::Map<String, serde_json::Value> = e
+                            .metadata
+                            .iter()
+                            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                            .collect();
+                        value.push(serde_json::Value::Object(meta));
+                    }
+                    serde_json::Value::Array(value)
+                })
+                .collect();
+            serde_json::json!({ "stream": stream, "values": values })
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({ "streams": streams }))
+        .expect("serializing JSON values cannot fail")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Severity, SeverityNumber, Stream};
+
+    fn exporter(labels: Vec<LokiLabel>) -> LokiExporter {
+        let resource = vec![
+            (Str::from("service.name"), Value::Str(Str::from("checkout"))),
+            (Str::from("host.name"), Value::Str(Str::from("node-1"))),
+        ];
+        LokiExporter::new(
+            LokiConfig {
+                url: "http://127.0.0.1:1/loki/api/v1/push".into(),
+                encoding: LokiEncoding::Protobuf,
+                compression: Compression::None,
+                tenant: None,
+                auth: Auth::default(),
+                labels,
+                structured_metadata: true,
+                timeout: Duration::from_secs(1),
+                tls: TlsOptions::default(),
+            },
+            &resource,
+        )
+        .unwrap()
+    }
+
+    fn record(observed: u64, body: &str, severity: &str) -> Record {
+        let mut r = Record::new(
+            Stream::Stdout,
+            observed,
+            Value::Str(Str::from(body.to_string())),
+        );
+        r.severity = Severity {
+            number: SeverityNumber::INFO,
+            text: Str::from(severity.to_string()),
+        };
+        r
+    }
+
+    #[test]
+    fn push_urls() {
+        assert_eq!(
+            push_url("http://loki:3100").unwrap(),
+            "http://loki:3100/loki/api/v1/push"
+        );
+        assert_eq!(
+            push_url("https://x/prefix/").unwrap(),
+            "https://x/prefix/loki/api/v1/push"
+        );
+        assert_eq!(
+            push_url("http://l/loki/api/v1/push").unwrap(),
+            "http://l/loki/api/v1/push"
+        );
+        assert!(push_url("loki:3100").is_err());
+    }
+
+    #[test]
+    fn label_names_and_selectors() {
+        assert_eq!(label_name("k8s.namespace.name"), "k8s_namespace_name");
+        assert_eq!(label_name("1x"), "_1x");
+        let s = selector(&[("a".into(), "q\"uote\\n".into()), ("b".into(), "x".into())]);
+        assert_eq!(s, r#"{a="q\"uote\\n",b="x"}"#);
+    }
+
+    #[test]
+    fn streams_are_grouped_sorted_and_strictly_increasing() {
+        let mut e = exporter(vec![LokiLabel {
+            name: "level".into(),
+            value: LabelValue::Attribute("severity".into()),
+        }]);
+        let records = vec![
+            record(30, "c", "INFO"),
+            record(10, "a", "INFO"),
+            record(10, "a", "INFO"),
+            record(20, "w", "WARN"),
+        ];
+        let streams = e.group(&records);
+        assert_eq!(streams.0.len(), 2);
+        let (key, _, entries) = &streams.0[0];
+        assert_eq!(key, r#"{level="info",service_name="checkout"}"#);
+        let times: Vec<u64> = entries.iter().map(|e| e.timestamp).collect();
+        assert_eq!(
+            times,
+            [10, 11, 30],
+            "same time and line would be deduplicated by Loki"
+        );
+        // The next batch continues after the last timestamp sent.
+        let streams = e.group(&[record(5, "late", "INFO")]);
+        assert_eq!(streams.0[0].2[0].timestamp, 31);
+    }
+
+    #[test]
+    fn metadata_holds_what_labels_do_not() {
+        let e = exporter(vec![]);
+        let mut r = record(1, "x", "INFO");
+        r.trace_id = [1; 16];
+        r.attributes
+            .push((Str::from("http.status"), Value::Int(200)));
+        let m = e.metadata_of(&r);
+        let get = |k: &str| m.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("level"), Some("INFO"));
+        assert_eq!(get("trace_id"), Some("01".repeat(16).as_str()));
+        assert_eq!(get("http_status"), Some("200"));
+        assert_eq!(get("host_name"), Some("node-1"));
+        assert_eq!(get("service_name"), None, "a label, not metadata");
+    }
+
+    #[test]
+    fn disallowed_metadata_answers_are_recognised() {
+        let loki_29 = "HTTP 400: \"stream '{service_name=\\\"x\\\"}' includes structured metadata, but this feature is disallowed. Please see `limits_config.structured_metadata`\"";
+        assert!(disallows_metadata(loki_29));
+        assert!(!disallows_metadata("HTTP 400: \"entry too far behind\""));
+    }
+}

@@ -1,0 +1,215 @@
+//! OTLP/gRPC: the `LogsService/Export` unary call over HTTP/2, via tonic.
+//!
+//! ```text
+//!  &[Record] ──RequestEncoder──► protobuf bytes ──RawCodec──► tonic (gzip?) ──► Export ──► response | Status
+//! ```
+//!
+//! The request body is our own protobuf encoding (see `otlp_proto`), so the
+//! codec passes bytes through instead of encoding prost structs; the response
+//! is decoded with `opentelemetry-proto`'s type. TLS and ALPN `h2` come from
+//! our rustls configuration through a hyper-rustls connector, the same rules
+//! as the HTTP exporters. Statuses are classified by `retry::classify_grpc`;
+//! a `RetryInfo` in the status details gives the delay.
+
+use std::time::Duration;
+
+use bytes::{Buf, BufMut};
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
+use prost::Message;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
+
+use super::otlp_http::accepted_from;
+use super::otlp_proto::RequestEncoder;
+use super::retry::{Disposition, classify_grpc};
+use super::secret::Secret;
+use super::{Accepted, ExportError, tls};
+use crate::config::OtlpConfig;
+use crate::record::{Record, Str, Value};
+
+const EXPORT_PATH: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+
+pub struct OtlpGrpcExporter {
+    client: tonic::client::Grpc<Channel>,
+    metadata: MetadataMap,
+    bearer: Option<Secret>,
+    timeout: Duration,
+    encoder: RequestEncoder,
+    endpoint: String,
+}
+
+impl OtlpGrpcExporter {
+    pub fn new(config: &OtlpConfig, resource: &[(Str, Value)]) -> Result<Self, String> {
+        let endpoint = Endpoint::from_shared(config.url.clone())
+            .map_err(|e| format!("bad gRPC endpoint {}: {e}", config.url))?
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .timeout(config.timeout);
+        // hyper-rustls sets ALPN itself (h2, from enable_http2) and insists on an empty list.
+        let tls = tls::client_config(&config.tls, &[]).map_err(|e| e.to_string())?;
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http2()
+            .build();
+        let channel = endpoint.connect_with_connector_lazy(connector);
+        let mut client = tonic::client::Grpc::new(channel)
+            // Answers are small; a server sending megabytes is misbehaving.
+            .max_decoding_message_size(4 << 20);
+        if config.compression == super::http::Compression::Gzip {
+            client = client.send_compressed(tonic::codec::CompressionEncoding::Gzip);
+        }
+        let mut metadata = MetadataMap::new();
+        for (k, v) in &config.headers {
+            let key = MetadataKey::from_bytes(k.to_ascii_lowercase().as_bytes())
+                .map_err(|_| format!("{k:?} cannot be a gRPC metadata key"))?;
+            let value = MetadataValue::try_from(v.as_str())
+                .map_err(|_| format!("the value of {k:?} cannot be gRPC metadata"))?;
+            metadata.insert(key, value);
+        }
+        Ok(OtlpGrpcExporter {
+            client,
+            metadata,
+            bearer: config.bearer_token.clone(),
+            timeout: config.timeout,
+            encoder: RequestEncoder::new(resource, "logwrap", env!("CARGO_PKG_VERSION")),
+            endpoint: config.url.clone(),
+        })
+    }
+
+    pub async fn export(&mut self, records: &[Record]) -> Result<Accepted, ExportError> {
+        let mut body = Vec::with_capacity(records.len() * 160);
+        self.encoder.encode(records, &mut body);
+        let mut request = tonic::Request::new(body);
+        request.set_timeout(self.timeout);
+        *request.metadata_mut() = self.metadata.clone();
+        if let Some(token) = &self.bearer {
+            let token = token.value().map_err(|reason| ExportError::Retryable {
+                reason,
+                after: None,
+            })?;
+            let value = MetadataValue::try_from(format!("Bearer {token}")).map_err(|_| {
+                ExportError::Permanent {
+                    reason: "the bearer token holds characters gRPC metadata cannot carry".into(),
+                }
+            })?;
+            request.metadata_mut().insert("authorization", value);
+        }
+        self.client
+            .ready()
+            .await
+            .map_err(|e| ExportError::Retryable {
+                reason: format!("cannot connect to {}: {e}", self.endpoint),
+                after: None,
+            })?;
+        let path = tonic::codegen::http::uri::PathAndQuery::from_static(EXPORT_PATH);
+        match self.client.unary(request, path, RawCodec).await {
+            Ok(response) => Ok(accepted_from(Some(response.into_inner()))),
+            Err(status) => Err(status_error(&status)),
+        }
+    }
+}
+
+fn status_error(status: &Status) -> ExportError {
+    let retry_delay = status
+        .get_details_retry_info()
+        .and_then(|info| info.retry_delay);
+    let mut reason = format!("gRPC {:?}", status.code());
+    if !status.message().is_empty() {
+        reason.push_str(&format!(
+            ": {:?}",
+            status.message().chars().take(300).collect::<String>()
+        ));
+    }
+    // A connection failure surfaces as UNAVAILABLE with the transport error
+    // as the source; name it.
+    if status.code() == Code::Unavailable
+        && let Some(source) = std::error::Error::source(status)
+    {
+        reason.push_str(&format!(" ({source})"));
+    }
+    match classify_grpc(status.code(), retry_delay) {
+        Disposition::Retry { after } => ExportError::Retryable { reason, after },
+        _ => ExportError::Permanent { reason },
+    }
+}
+
+/// Sends pre-encoded protobuf bytes; decodes the response with prost.
+#[derive(Clone, Copy, Default)]
+struct RawCodec;
+
+impl Codec for RawCodec {
+    type Encode = Vec<u8>;
+    type Decode = ExportLogsServiceResponse;
+    type Encoder = RawEncoder;
+    type Decoder = ResponseDecoder;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        RawEncoder
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        ResponseDecoder
+    }
+}
+
+struct RawEncoder;
+
+impl Encoder for RawEncoder {
+    type Item = Vec<u8>;
+    type Error = Status;
+
+    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+struct ResponseDecoder;
+
+impl Decoder for ResponseDecoder {
+    type Item = ExportLogsServiceResponse;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Self::Item>, Status> {
+        let bytes = src.copy_to_bytes(src.remaining());
+        ExportLogsServiceResponse::decode(bytes)
+            .map(Some)
+            .map_err(|e| {
+                Status::internal(format!(
+                    "the server's answer is not an ExportLogsServiceResponse: {e}"
+                ))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_become_retryable_or_permanent_with_their_message() {
+        let e = status_error(&Status::unavailable("try later"));
+        assert!(matches!(e, ExportError::Retryable { after: None, .. }));
+        assert!(e.to_string().contains("try later"));
+        let e = status_error(&Status::invalid_argument("bad record"));
+        assert!(matches!(e, ExportError::Permanent { .. }));
+        let e = status_error(&Status::resource_exhausted("slow down"));
+        assert!(
+            matches!(e, ExportError::Permanent { .. }),
+            "without RetryInfo"
+        );
+        let with_info = Status::with_error_details(
+            Code::ResourceExhausted,
+            "slow down",
+            tonic_types::ErrorDetails::with_retry_info(Some(Duration::from_secs(3))),
+        );
+        let e = status_error(&with_info);
+        assert!(
+            matches!(e, ExportError::Retryable { after: Some(d), .. } if d == Duration::from_secs(3)),
+            "{e:?}"
+        );
+    }
+}

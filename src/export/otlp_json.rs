@@ -1,0 +1,318 @@
+//! Encodes `ExportLogsServiceRequest` as OTLP/JSON, directly.
+//!
+//! The OTLP/JSON rules (opentelemetry-proto `docs/specification.md`, "JSON
+//! Protobuf Encoding") differ from plain proto3 JSON in ways shippers get
+//! wrong: trace and span ids are hex strings (not base64), enums are integers
+//! (`"severityNumber": 9`), field names are lowerCamelCase, and 64-bit
+//! integers (`timeUnixNano`, `intValue`) are decimal strings. Bytes values are
+//! base64. The tests decode our output with `opentelemetry-proto`'s serde
+//! types, which implement those rules, so a deviation fails there.
+//!
+//! Same shape as [`super::otlp_proto::RequestEncoder`]: the resource and scope
+//! are rendered once, records are appended to a reused buffer.
+
+use base64::Engine;
+
+use super::otlp_proto::{SPLIT_ID, SPLIT_INDEX, SPLIT_LAST};
+use crate::record::{Record, Str, Stream, Value};
+
+/// Encodes batches of records for one resource and scope as OTLP/JSON.
+pub struct JsonRequestEncoder {
+    /// `"resource":{...},"scopeLogs":[{"scope":{...},"logRecords":[`
+    head: Vec<u8>,
+}
+
+impl JsonRequestEncoder {
+    pub fn new(resource: &[(Str, Value)], scope_name: &str, scope_version: &str) -> Self {
+        let mut head = Vec::new();
+        head.extend_from_slice(b"{\"resourceLogs\":[{\"resource\":{\"attributes\":");
+        write_key_values(&mut head, resource.iter().map(|(k, v)| (k.as_str(), v)));
+        head.extend_from_slice(b"},\"scopeLogs\":[{\"scope\":{\"name\":");
+        write_str(&mut head, scope_name);
+        head.extend_from_slice(b",\"version\":");
+        write_str(&mut head, scope_version);
+        head.extend_from_slice(b"},\"logRecords\":[");
+        JsonRequestEncoder { head }
+    }
+
+    /// Appends one request holding `records` to `out`.
+    pub fn encode(&self, records: &[Record], out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.head);
+        for (i, r) in records.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_record(out, r);
+        }
+        out.extend_from_slice(b"]}]}]}");
+    }
+}
+
+fn write_record(out: &mut Vec<u8>, r: &Record) {
+    out.push(b'{');
+    if r.time_unix_nano != 0 {
+        out.extend_from_slice(format!("\"timeUnixNano\":\"{}\",", r.time_unix_nano).as_bytes());
+    }
+    out.extend_from_slice(
+        format!("\"observedTimeUnixNano\":\"{}\"", r.observed_unix_nano).as_bytes(),
+    );
+    if r.severity.number.0 != 0 {
+        out.extend_from_slice(format!(",\"severityNumber\":{}", r.severity.number.0).as_bytes());
+    }
+    if !r.severity.text.is_empty() {
+        out.extend_from_slice(b",\"severityText\":");
+        write_str(out, r.severity.text.as_str());
+    }
+    out.extend_from_slice(b",\"body\":");
+    write_any_value(out, &r.body);
+    out.extend_from_slice(b",\"attributes\":");
+    let iostream = Value::Str(Str::from_static(match r.stream {
+        Stream::Stdout => "stdout",
+        Stream::Stderr => "stderr",
+    }));
+    let split = r.split.map(|s| {
+        [
+            (SPLIT_ID, Value::Int(s.id as i64)),
+            (SPLIT_INDEX, Value::Int(s.index as i64)),
+            (SPLIT_LAST, Value::Bool(s.last)),
+        ]
+    });
+    let fixed = std::iter::once(("log.iostream", &iostream));
+    let split_attrs = split.iter().flat_map(|a| a.iter().map(|(k, v)| (*k, v)));
+    let rest = r.attributes.iter().map(|(k, v)| (k.as_str(), v));
+    write_key_values(out, fixed.chain(split_attrs).chain(rest));
+    if r.flags != 0 {
+        out.extend_from_slice(format!(",\"flags\":{}", r.flags).as_bytes());
+    }
+    if r.trace_id != [0; 16] {
+        out.extend_from_slice(b",\"traceId\":");
+        write_hex(out, &r.trace_id);
+    }
+    if r.span_id != [0; 8] {
+        out.extend_from_slice(b",\"spanId\":");
+        write_hex(out, &r.span_id);
+    }
+    if !r.event_name.is_empty() {
+        out.extend_from_slice(b",\"eventName\":");
+        write_str(out, r.event_name.as_str());
+    }
+    out.push(b'}');
+}
+
+fn write_key_values<'a>(out: &mut Vec<u8>, kvs: impl Iterator<Item = (&'a str, &'a Value)>) {
+    out.push(b'[');
+    for (i, (k, v)) in kvs.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"key\":");
+        write_str(out, k);
+        out.extend_from_slice(b",\"value\":");
+        write_any_value(out, v);
+        out.push(b'}');
+    }
+    out.push(b']');
+}
+
+fn write_any_value(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Str(s) => {
+            out.extend_from_slice(b"{\"stringValue\":");
+            write_str(out, s.as_str());
+            out.push(b'}');
+        }
+        Value::Bool(b) => out.extend_from_slice(if *b {
+            b"{\"boolValue\":true}"
+        } else {
+            b"{\"boolValue\":false}"
+        }),
+        Value::Int(i) => out.extend_from_slice(format!("{{\"intValue\":\"{i}\"}}").as_bytes()),
+        Value::Double(d) => {
+            out.extend_from_slice(b"{\"doubleValue\":");
+            if d.is_finite() {
+                serde_json::to_writer(&mut *out, d).expect("writing to a Vec cannot fail");
+            } else if d.is_nan() {
+                out.extend_from_slice(b"\"NaN\"");
+            } else if *d > 0.0 {
+                out.extend_from_slice(b"\"Infinity\"");
+            } else {
+                out.extend_from_slice(b"\"-Infinity\"");
+            }
+            out.push(b'}');
+        }
+        Value::Bytes(b) => {
+            out.extend_from_slice(b"{\"bytesValue\":\"");
+            out.extend_from_slice(
+                base64::engine::general_purpose::STANDARD
+                    .encode(b)
+                    .as_bytes(),
+            );
+            out.extend_from_slice(b"\"}");
+        }
+        Value::Array(items) => {
+            out.extend_from_slice(b"{\"arrayValue\":{\"values\":[");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_any_value(out, item);
+            }
+            out.extend_from_slice(b"]}}");
+        }
+        Value::Map(entries) => {
+            out.extend_from_slice(b"{\"kvlistValue\":{\"values\":");
+            write_key_values(out, entries.iter().map(|(k, v)| (k.as_str(), v)));
+            out.extend_from_slice(b"}}");
+        }
+        Value::Empty => out.extend_from_slice(b"{}"),
+    }
+}
+
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+}
+
+fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    for b in bytes {
+        out.push(HEX[(b >> 4) as usize]);
+        out.push(HEX[(b & 15) as usize]);
+    }
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Severity, SeverityNumber, Split};
+    use bytes::Bytes;
+    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::any_value;
+
+    fn attr<'a>(
+        attrs: &'a [opentelemetry_proto::tonic::common::v1::KeyValue],
+        key: &str,
+    ) -> Option<&'a any_value::Value> {
+        attrs
+            .iter()
+            .find(|kv| kv.key == key)
+            .and_then(|kv| kv.value.as_ref()?.value.as_ref())
+    }
+
+    #[test]
+    fn decodes_with_the_official_serde_types() {
+        let resource = vec![
+            (Str::from("service.name"), Value::Str(Str::from("svc"))),
+            (Str::from("process.pid"), Value::Int(42)),
+        ];
+        let enc = JsonRequestEncoder::new(&resource, "logwrap", "1.2.3");
+        let mut r = Record::new(
+            Stream::Stderr,
+            1_795_618_800_000_000_001,
+            Value::Str(Str::from("héllo \"q\"\n")),
+        );
+        r.time_unix_nano = 1_795_618_799_000_000_000;
+        r.severity = Severity {
+            number: SeverityNumber::WARN,
+            text: Str::from("warn"),
+        };
+        r.trace_id = [0xab; 16];
+        r.span_id = [0x01; 8];
+        r.flags = 1;
+        r.event_name = Str::from("process.exit");
+        r.split = Some(Split {
+            id: 2,
+            index: 0,
+            last: false,
+        });
+        r.attributes = vec![
+            (Str::from("big"), Value::Int(i64::MAX)),
+            (Str::from("neg"), Value::Int(-3)),
+            (Str::from("pi"), Value::Double(3.5)),
+            (
+                Str::from("raw"),
+                Value::Bytes(Bytes::from_static(b"\xff\x00")),
+            ),
+            (
+                Str::from("list"),
+                Value::Array(vec![Value::Bool(true), Value::Empty]),
+            ),
+            (
+                Str::from("map"),
+                Value::Map(vec![(Str::from("k"), Value::Str(Str::from("v")))]),
+            ),
+        ];
+        let mut out = Vec::new();
+        enc.encode(&[r.clone(), r], &mut out);
+
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(text.contains("\"severityNumber\":13"), "enums as integers");
+        assert!(
+            text.contains(&format!("\"traceId\":\"{}\"", "ab".repeat(16))),
+            "hex ids"
+        );
+        assert!(
+            text.contains("\"timeUnixNano\":\"1795618799000000000\""),
+            "64-bit ints as strings"
+        );
+        assert!(!text.contains("time_unix_nano"), "lowerCamelCase only");
+
+        let req: ExportLogsServiceRequest = serde_json::from_slice(&out).expect("valid OTLP/JSON");
+        let rl = &req.resource_logs[0];
+        let res = &rl.resource.as_ref().unwrap().attributes;
+        assert_eq!(
+            attr(res, "process.pid"),
+            Some(&any_value::Value::IntValue(42))
+        );
+        let sl = &rl.scope_logs[0];
+        assert_eq!(sl.scope.as_ref().unwrap().version, "1.2.3");
+        assert_eq!(sl.log_records.len(), 2);
+        let lr = &sl.log_records[1];
+        assert_eq!(lr.time_unix_nano, 1_795_618_799_000_000_000);
+        assert_eq!(lr.observed_time_unix_nano, 1_795_618_800_000_000_001);
+        assert_eq!(
+            (lr.severity_number, lr.severity_text.as_str()),
+            (13, "warn")
+        );
+        assert_eq!(lr.trace_id, vec![0xab; 16]);
+        assert_eq!(lr.span_id, vec![0x01; 8]);
+        assert_eq!(lr.flags, 1);
+        assert_eq!(lr.event_name, "process.exit");
+        assert_eq!(
+            lr.body.as_ref().unwrap().value,
+            Some(any_value::Value::StringValue("héllo \"q\"\n".into()))
+        );
+        assert_eq!(
+            attr(&lr.attributes, "log.iostream"),
+            Some(&any_value::Value::StringValue("stderr".into()))
+        );
+        assert_eq!(
+            attr(&lr.attributes, SPLIT_ID),
+            Some(&any_value::Value::IntValue(2))
+        );
+        assert_eq!(
+            attr(&lr.attributes, "big"),
+            Some(&any_value::Value::IntValue(i64::MAX))
+        );
+        assert_eq!(
+            attr(&lr.attributes, "neg"),
+            Some(&any_value::Value::IntValue(-3))
+        );
+        assert_eq!(
+            attr(&lr.attributes, "pi"),
+            Some(&any_value::Value::DoubleValue(3.5))
+        );
+        assert_eq!(
+            attr(&lr.attributes, "raw"),
+            Some(&any_value::Value::BytesValue(vec![0xff, 0]))
+        );
+        let Some(any_value::Value::KvlistValue(map)) = attr(&lr.attributes, "map") else {
+            panic!()
+        };
+        assert_eq!(
+            attr(&map.values, "k"),
+            Some(&any_value::Value::StringValue("v".into()))
+        );
+    }
+}

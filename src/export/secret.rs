@@ -1,0 +1,135 @@
+//! Secrets: given on the command line or in the environment, or read from a
+//! file that is read again whenever it changes.
+//!
+//! Kubernetes rotates projected service-account tokens by swapping the file
+//! under a symlink; a shipper that read it once at start sends an expired
+//! token an hour later. So a file secret is checked (one `stat`) before every
+//! use and re-read when its modification time, size or inode changed.
+//!
+//! Values never reach logs, errors or `Debug` output.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// A secret value.
+pub enum Secret {
+    Literal(String),
+    File(FileSecret),
+}
+
+impl Secret {
+    pub fn file(path: PathBuf) -> Self {
+        Secret::File(FileSecret {
+            path,
+            cache: Mutex::new(None),
+        })
+    }
+
+    /// The current value; for a file, re-read if it changed. Trailing
+    /// newlines (as `echo` writes them) are not part of the value.
+    pub fn value(&self) -> Result<String, String> {
+        match self {
+            Secret::Literal(v) => Ok(v.clone()),
+            Secret::File(f) => f.value(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Secret::Literal(_) => f.write_str("Secret(<literal>)"),
+            Secret::File(s) => write!(f, "Secret(file {})", s.path.display()),
+        }
+    }
+}
+
+impl Clone for Secret {
+    fn clone(&self) -> Self {
+        match self {
+            Secret::Literal(v) => Secret::Literal(v.clone()),
+            Secret::File(f) => Secret::file(f.path.clone()),
+        }
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Secret::Literal(a), Secret::Literal(b)) => a == b,
+            (Secret::File(a), Secret::File(b)) => a.path == b.path,
+            _ => false,
+        }
+    }
+}
+
+/// What identifies a version of a file: modification time (s, ns), size, inode.
+type FileStamp = (i64, i64, u64, u64);
+
+/// A secret kept in a file.
+pub struct FileSecret {
+    path: PathBuf,
+    /// The stamp of the file when read, and the value.
+    cache: Mutex<Option<(FileStamp, String)>>,
+}
+
+impl FileSecret {
+    fn value(&self) -> Result<String, String> {
+        let meta = std::fs::metadata(&self.path)
+            .map_err(|e| format!("cannot read the secret file {}: {e}", self.path.display()))?;
+        let stamp = (meta.mtime(), meta.mtime_nsec(), meta.size(), meta.ino());
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((seen, value)) = cache.as_ref()
+            && *seen == stamp
+        {
+            return Ok(value.clone());
+        }
+        let raw = std::fs::read_to_string(&self.path)
+            .map_err(|e| format!("cannot read the secret file {}: {e}", self.path.display()))?;
+        let value = raw.trim_end_matches(['\n', '\r']).to_string();
+        if value.is_empty() {
+            return Err(format!("the secret file {} is empty", self.path.display()));
+        }
+        if cache.is_some() {
+            tracing::info!(path = %self.path.display(), "secret file changed; using the new value");
+        }
+        *cache = Some((stamp, value.clone()));
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_secret_is_re_read_when_it_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, "first\n").unwrap();
+        let secret = Secret::file(path.clone());
+        assert_eq!(secret.value().unwrap(), "first");
+        // Kubernetes swaps the file; a new inode (and size) is a change.
+        let next = dir.path().join("token.new");
+        std::fs::write(&next, "second-token\n").unwrap();
+        std::fs::rename(&next, &path).unwrap();
+        assert_eq!(secret.value().unwrap(), "second-token");
+    }
+
+    #[test]
+    fn problems_and_debug_never_show_the_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = Secret::file(dir.path().join("absent"));
+        assert!(missing.value().unwrap_err().contains("absent"));
+        let empty_path = dir.path().join("empty");
+        std::fs::write(&empty_path, "\n").unwrap();
+        assert!(
+            Secret::file(empty_path)
+                .value()
+                .unwrap_err()
+                .contains("empty")
+        );
+        assert!(!format!("{:?}", Secret::Literal("s3cr3t".into())).contains("s3cr3t"));
+    }
+}
