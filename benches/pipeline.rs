@@ -1,14 +1,16 @@
 //! End-to-end benchmark: generator child → logwrap → OTLP/HTTP receiver on loopback.
 //!
 //! ```text
-//! cargo bench --bench pipeline -- [--lines N] [--runs R] [--gzip] [--quick]
+//! cargo bench --bench pipeline -- [--lines N] [--runs R] [--protocol P] [--compression C] [--quick]
 //! ```
 //!
 //! A Python generator (`benches/gen_lines.py`) writes N lines of a realistic
 //! mix (text with levels, JSON, logfmt, plain; ~120 bytes each) through the
-//! release `logwrap`, which ships them over OTLP/HTTP protobuf to a receiver
-//! in this process that decodes every request with the `opentelemetry-proto`
-//! types and counts the records. Pass-through goes to /dev/null.
+//! release `logwrap`, which ships them to a receiver in this process that
+//! decodes every request with the server side's schema and counts the
+//! records. Pass-through goes to /dev/null. Protocols: `http/protobuf`
+//! (default), `http/json`, `grpc` (a tonic LogsService), `loki` (push.proto
+//! over snappy), `loki-json`. Compression: `none` (default), `gzip`, `zstd`.
 //!
 //! Reported, as medians over the runs:
 //! - lines/s and MB/s end to end (spawn to exit; every record has arrived by then),
@@ -40,7 +42,8 @@ const LOGWRAP: &str = env!("CARGO_BIN_EXE_logwrap");
 struct Options {
     lines: u64,
     runs: usize,
-    gzip: bool,
+    protocol: String,
+    compression: String,
     quick: bool,
 }
 
@@ -48,7 +51,8 @@ fn options() -> Options {
     let mut o = Options {
         lines: 1_000_000,
         runs: 5,
-        gzip: false,
+        protocol: "http/protobuf".into(),
+        compression: "none".into(),
         quick: false,
     };
     let mut args = std::env::args().skip(1);
@@ -56,7 +60,9 @@ fn options() -> Options {
         match a.as_str() {
             "--lines" => o.lines = args.next().and_then(|v| v.parse().ok()).expect("--lines N"),
             "--runs" => o.runs = args.next().and_then(|v| v.parse().ok()).expect("--runs R"),
-            "--gzip" => o.gzip = true,
+            "--gzip" => o.compression = "gzip".into(),
+            "--protocol" => o.protocol = args.next().expect("--protocol P"),
+            "--compression" => o.compression = args.next().expect("--compression C"),
             "--quick" => o.quick = true,
             "--bench" => {} // passed by cargo bench
             other => panic!("unknown option {other}; see the header of benches/pipeline.rs"),
@@ -70,6 +76,66 @@ struct Counts {
     records: AtomicU64,
     wire_bytes: AtomicU64,
     requests: AtomicU64,
+}
+
+#[path = "../tests/support/loki_proto.rs"]
+#[allow(dead_code)] // fields only read by the decoder
+mod loki_proto;
+
+/// A LogsService that counts records.
+struct GrpcCounter(Arc<Counts>);
+
+#[tonic::async_trait]
+impl opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::LogsService
+    for GrpcCounter
+{
+    async fn export(
+        &self,
+        request: tonic::Request<ExportLogsServiceRequest>,
+    ) -> Result<
+        tonic::Response<opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse>,
+        tonic::Status,
+    > {
+        let request = request.into_inner();
+        self.0
+            .records
+            .fetch_add(count_records(&request) as u64, Ordering::Relaxed);
+        self.0.requests.fetch_add(1, Ordering::Relaxed);
+        Ok(tonic::Response::new(Default::default()))
+    }
+}
+
+fn count_records(request: &ExportLogsServiceRequest) -> usize {
+    request
+        .resource_logs
+        .iter()
+        .flat_map(|rl| &rl.scope_logs)
+        .map(|sl| sl.log_records.len())
+        .sum()
+}
+
+/// Starts a gRPC LogsService on its own thread; returns its URL.
+fn start_grpc_receiver(counts: Arc<Counts>) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            let service = opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::LogsServiceServer::new(GrpcCounter(counts))
+                .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+                .max_decoding_message_size(64 << 20);
+            tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
+                .await
+                .unwrap();
+        });
+    });
+    format!("http://{}", rx.recv().unwrap())
 }
 
 /// Starts the receiver on its own thread; returns its base URL.
@@ -103,33 +169,57 @@ async fn handle(
     req: Request<Incoming>,
     counts: Arc<Counts>,
 ) -> Result<Response<Full<Bytes>>, hyper::Error> {
-    let gzip = req
-        .headers()
-        .get("content-encoding")
-        .is_some_and(|v| v == "gzip");
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    let encoding = header("content-encoding");
+    let content_type = header("content-type").unwrap_or_default();
+    let path = req.uri().path().to_string();
     let body = req.into_body().collect().await?.to_bytes();
     counts
         .wire_bytes
         .fetch_add(body.len() as u64, Ordering::Relaxed);
-    let raw = if gzip {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&body[..])
-            .read_to_end(&mut out)
-            .unwrap();
-        Bytes::from(out)
-    } else {
-        body
+    let raw = match encoding.as_deref() {
+        Some("gzip") => {
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(&body[..])
+                .read_to_end(&mut out)
+                .unwrap();
+            Bytes::from(out)
+        }
+        Some("zstd") => Bytes::from(zstd::stream::decode_all(&body[..]).unwrap()),
+        _ => body,
     };
-    let request = ExportLogsServiceRequest::decode(raw).expect("valid request");
-    let n: usize = request
-        .resource_logs
-        .iter()
-        .flat_map(|rl| &rl.scope_logs)
-        .map(|sl| sl.log_records.len())
-        .sum();
+    let n = if path.starts_with("/loki/") {
+        if content_type == "application/json" {
+            let v: serde_json::Value = serde_json::from_slice(&raw).expect("Loki JSON push");
+            v["streams"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["values"].as_array().unwrap().len())
+                .sum()
+        } else {
+            let unpacked = snap::raw::Decoder::new()
+                .decompress_vec(&raw)
+                .expect("raw snappy");
+            let push = loki_proto::PushRequest::decode(&unpacked[..]).expect("push.proto");
+            push.streams.iter().map(|s| s.entries.len()).sum()
+        }
+    } else if content_type == "application/json" {
+        count_records(&serde_json::from_slice::<ExportLogsServiceRequest>(&raw).expect("OTLP/JSON"))
+    } else {
+        count_records(&ExportLogsServiceRequest::decode(raw).expect("valid request"))
+    };
     counts.records.fetch_add(n as u64, Ordering::Relaxed);
     counts.requests.fetch_add(1, Ordering::Relaxed);
-    Ok(Response::new(Full::new(Bytes::new())))
+    let status = if path.starts_with("/loki/") { 204 } else { 200 };
+    Ok(Response::builder()
+        .status(status)
+        .body(Full::new(Bytes::new()))
+        .unwrap())
 }
 
 fn generator_path() -> String {
@@ -188,9 +278,29 @@ fn run_once(o: &Options, endpoint: &str, counts: &Counts, dir: &std::path::Path)
     let wall_file = dir.join("wall");
     let mut cmd = Command::new(LOGWRAP);
     // Lossless: the generator is slowed by backpressure instead of losing lines.
-    cmd.args(["--otlp-endpoint", endpoint, "--when-full", "block"]);
-    if o.gzip {
-        cmd.args(["--otlp-compression", "gzip"]);
+    cmd.args(["--when-full", "block"]);
+    match o.protocol.as_str() {
+        "loki" | "loki-json" => {
+            cmd.args(["--loki-url", endpoint]);
+            if o.protocol == "loki-json" {
+                cmd.args([
+                    "--loki-encoding",
+                    "json",
+                    "--loki-compression",
+                    &o.compression,
+                ]);
+            }
+        }
+        protocol => {
+            cmd.args([
+                "--otlp-endpoint",
+                endpoint,
+                "--otlp-protocol",
+                protocol,
+                "--otlp-compression",
+                &o.compression,
+            ]);
+        }
     }
     cmd.args(["--", "python3", &generator_path(), &o.lines.to_string()])
         .env("LOGWRAP_BENCH_WALL", &wall_file)
@@ -288,15 +398,17 @@ fn startup_overhead_ms(runs: usize) -> (f64, f64) {
 fn main() {
     let o = options();
     let counts = Arc::new(Counts::default());
-    let endpoint = start_receiver(counts.clone());
+    let endpoint = if o.protocol == "grpc" {
+        start_grpc_receiver(counts.clone())
+    } else {
+        start_receiver(counts.clone())
+    };
     let dir = tempfile::tempdir().unwrap();
     let mb = |lines: u64| lines as f64 * 120.36 / 1e6;
 
     println!(
-        "logwrap pipeline benchmark: {} lines x {} runs, OTLP/HTTP protobuf{}, pass-through to /dev/null",
-        o.lines,
-        o.runs,
-        if o.gzip { " + gzip" } else { "" }
+        "logwrap pipeline benchmark: {} lines x {} runs, {} with compression {}, pass-through to /dev/null",
+        o.lines, o.runs, o.protocol, o.compression
     );
     let direct: Vec<f64> = (0..o.runs)
         .map(|_| direct_child_wall(&o, dir.path()))
@@ -331,11 +443,17 @@ fn main() {
         cpu / (o.lines as f64 / 1e6)
     );
     println!("median peak RSS:                {:.1} MiB", peak / 1024.0);
-    println!(
-        "median bytes on the wire:       {:.1} MB ({:.1} bytes/line)",
-        wire / 1e6,
-        wire / o.lines as f64
-    );
+    if o.protocol == "grpc" {
+        println!(
+            "bytes on the wire:              not measured for gRPC (tonic decodes before the service sees it)"
+        );
+    } else {
+        println!(
+            "median bytes on the wire:       {:.1} MB ({:.1} bytes/line)",
+            wire / 1e6,
+            wire / o.lines as f64
+        );
+    }
     println!(
         "child wall time:                {:.3} s through logwrap vs {:.3} s to /dev/null ({:.2}x)",
         child,

@@ -49,11 +49,16 @@ impl OtlpGrpcExporter {
             .timeout(config.timeout);
         // hyper-rustls sets ALPN itself (h2, from enable_http2) and insists on an empty list.
         let tls = tls::client_config(&config.tls, &[]).map_err(|e| e.to_string())?;
+        // TCP_NODELAY: without it Nagle's algorithm holds back the tail of
+        // each request until the peer's delayed ACK, a few ms per call.
+        let mut tcp = hyper_util::client::legacy::connect::HttpConnector::new();
+        tcp.set_nodelay(true);
+        tcp.enforce_http(false);
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
             .enable_http2()
-            .build();
+            .wrap_connector(tcp);
         let channel = endpoint.connect_with_connector_lazy(connector);
         let mut client = tonic::client::Grpc::new(channel)
             // Answers are small; a server sending megabytes is misbehaving.

@@ -8,6 +8,7 @@ pub mod certs;
 pub mod grpc;
 pub mod http;
 pub mod loki;
+pub mod loki_proto;
 pub mod otlp;
 
 use std::ffi::OsStr;
