@@ -29,7 +29,7 @@ use crate::record::SeverityNumber;
     name = "logwrap",
     version,
     about,
-    override_usage = "logwrap [OPTIONS] [--] CMD [ARGS]...",
+    override_usage = "logwrap [OPTIONS] [--] CMD [ARGS]...\n       CMD | logwrap [OPTIONS]",
     after_help = "With no destination configured, records are printed as JSON lines on stdout \
                   (the console exporter). Set --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT to \
                   ship them to a collector."
@@ -450,6 +450,42 @@ pub struct Cli {
     #[arg(long, env = "LOGWRAP_SHUTDOWN_TIMEOUT", value_name = "DURATION", default_value = "5s", value_parser = parse_duration, help_heading = "Shutdown")]
     pub shutdown_timeout: Duration,
 
+    // ---- Supervision --------------------------------------------------------
+    /// After SIGTERM/SIGINT to logwrap, and for processes the child leaves
+    /// behind, how long to wait before SIGKILL
+    #[arg(long, env = "LOGWRAP_STOP_TIMEOUT", value_name = "DURATION", default_value = "8s", value_parser = parse_duration, help_heading = "Supervision")]
+    pub stop_timeout: Duration,
+
+    /// Send forwarded signals to the child's whole process group (a `sh -c`
+    /// wrapper otherwise keeps SIGTERM from what it started)
+    #[arg(long, env = "LOGWRAP_SIGNAL_GROUP", help_heading = "Supervision")]
+    pub signal_group: bool,
+
+    /// Exit with TO when the child's exit code is FROM, e.g. 143=0 for
+    /// runtimes that exit 143 on a normal stop (tini's -e); repeatable
+    #[arg(
+        long = "remap-exit-code",
+        env = "LOGWRAP_REMAP_EXIT_CODES",
+        value_name = "FROM=TO",
+        value_delimiter = ',',
+        help_heading = "Supervision"
+    )]
+    pub remap_exit_codes: Vec<String>,
+
+    /// Run the child on a pseudo-terminal so it line-buffers its output;
+    /// stdout and stderr then arrive merged, as stdout
+    #[arg(long, env = "LOGWRAP_PTY", help_heading = "Supervision")]
+    pub pty: bool,
+
+    /// Do not send the logwrap.process.start and logwrap.process.exit records
+    #[arg(long, env = "LOGWRAP_NO_LIFECYCLE", help_heading = "Supervision")]
+    pub no_lifecycle: bool,
+
+    /// Export the child's run as an OTel span (to the OTLP destination) and
+    /// stamp its trace and span id on every record; honours TRACEPARENT
+    #[arg(long, env = "LOGWRAP_TRACE", help_heading = "Supervision")]
+    pub trace: bool,
+
     // ---- Diagnostics --------------------------------------------------------
     /// More of logwrap's own diagnostics on stderr (-v info, -vv debug, -vvv trace);
     /// LOGWRAP_LOG=debug or LOGWRAP_LOG=logwrap=debug,hyper=info sets them exactly
@@ -460,8 +496,9 @@ pub struct Cli {
     #[arg(short, long, conflicts_with = "verbose", help_heading = "Diagnostics")]
     pub quiet: bool,
 
-    /// The program to run and its arguments
-    #[arg(value_name = "CMD", required = true, trailing_var_arg = true, num_args = 1..)]
+    /// The program to run and its arguments; without one, logwrap reads
+    /// stdin (pipe mode: `cmd | logwrap`)
+    #[arg(value_name = "CMD", trailing_var_arg = true, num_args = 1..)]
     pub command: Vec<OsString>,
 }
 

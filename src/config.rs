@@ -69,6 +69,7 @@ pub struct Config {
     pub queue: QueueConfig,
     pub exporters: Vec<ExporterConfig>,
     pub shutdown: ShutdownConfig,
+    pub supervise: SuperviseConfig,
     /// A `tracing` targets filter for logwrap's own diagnostics.
     pub log_filter: String,
 }
@@ -156,6 +157,35 @@ impl fmt::Debug for OtlpConfig {
             .field("tls", &self.tls)
             .field("bearer_token", &self.bearer_token)
             .finish()
+    }
+}
+
+/// How the child is run and stopped.
+#[derive(Debug, Clone)]
+pub struct SuperviseConfig {
+    /// After SIGTERM/SIGINT, how long the child has before SIGKILL; also the
+    /// grace period of processes it leaves behind. Default 8 s: Docker's stop
+    /// grace is 10 s, which leaves 2 s to flush.
+    pub stop_timeout: Duration,
+    pub signal_target: crate::supervise::SignalTarget,
+    /// Exit-code remapping (`--remap-exit-code FROM=TO`).
+    pub remap: Vec<(u8, u8)>,
+    pub pty: bool,
+    /// Send lifecycle records. Default on.
+    pub lifecycle: bool,
+    /// Export the run as a span.
+    pub trace: bool,
+    /// W3C traceparent from logwrap's environment (`TRACEPARENT`).
+    pub traceparent: Option<String>,
+}
+
+impl SuperviseConfig {
+    /// The exit code to report for the child's `code`.
+    pub fn remap(&self, code: u8) -> u8 {
+        self.remap
+            .iter()
+            .find(|(from, _)| *from == code)
+            .map_or(code, |(_, to)| *to)
     }
 }
 
@@ -364,6 +394,41 @@ pub fn resolve(cli: Cli, env: &impl Env) -> Result<Resolved, ConfigErrors> {
         None => Vec::new(),
     };
 
+    let mut remap = Vec::new();
+    for entry in &cli.remap_exit_codes {
+        match entry
+            .split_once('=')
+            .map(|(a, b)| (a.trim().parse::<u8>(), b.trim().parse::<u8>()))
+        {
+            Some((Ok(from), Ok(to))) => remap.push((from, to)),
+            _ => r.error(
+                "--remap-exit-code",
+                format!("{entry:?} is not FROM=TO with codes 0-255, e.g. 143=0"),
+            ),
+        }
+    }
+    let otlp_configured = exporters
+        .iter()
+        .any(|e| matches!(e, ExporterConfig::Otlp(_)));
+    if cli.trace && !otlp_configured {
+        r.error(
+            "--trace",
+            "the run's span goes to the OTLP destination; configure one (--otlp-endpoint)",
+        );
+    }
+    if cli.command.is_empty() {
+        // SAFETY: isatty has no preconditions.
+        if unsafe { libc::isatty(0) } == 1 {
+            r.error(
+                "CMD",
+                "give a command to run, or pipe output into logwrap (cmd | logwrap)",
+            );
+        }
+        if cli.pty {
+            r.error("--pty", "needs a command to run");
+        }
+    }
+
     let console = exporters.contains(&ExporterConfig::Console);
     let log_filter = env.var("LOGWRAP_LOG").unwrap_or_else(|| {
         let level = match (cli.quiet, cli.verbose) {
@@ -418,6 +483,19 @@ pub fn resolve(cli: Cli, env: &impl Env) -> Result<Resolved, ConfigErrors> {
         shutdown: ShutdownConfig {
             drain_timeout: cli.drain_timeout,
             shutdown_timeout: cli.shutdown_timeout,
+        },
+        supervise: SuperviseConfig {
+            stop_timeout: cli.stop_timeout,
+            signal_target: if cli.signal_group {
+                crate::supervise::SignalTarget::Group
+            } else {
+                crate::supervise::SignalTarget::Child
+            },
+            remap,
+            pty: cli.pty,
+            lifecycle: !cli.no_lifecycle,
+            trace: cli.trace,
+            traceparent: env.var("TRACEPARENT"),
         },
         log_filter,
     };

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use logwrap::cli::Cli;
-use logwrap::config::{self, ProcessEnv};
+use logwrap::config::{self, Config, ExporterConfig, ProcessEnv};
 use logwrap::supervise::{self, Outcome};
-use logwrap::{app, telemetry};
+use logwrap::{app, resource, telemetry, trace};
 
 fn main() -> ExitCode {
     // Before any thread exists, so that every thread inherits the mask and
@@ -31,10 +31,6 @@ fn main() -> ExitCode {
             return ExitCode::from(Outcome::Usage.code());
         }
     };
-    telemetry::init(&resolved.config.log_filter);
-    for warning in &resolved.warnings {
-        tracing::warn!("{warning}");
-    }
     // reqwest is built without a default TLS provider; ring is the one we ship.
     let _ = rustls::crypto::ring::default_provider().install_default();
 
@@ -44,13 +40,61 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            tracing::error!(error = %e, "cannot start the async runtime");
+            eprintln!("logwrap: cannot start the async runtime: {e}");
             return ExitCode::from(Outcome::Failed.code());
         }
     };
-    let outcome = runtime.block_on(app::run(resolved.config, signals));
+    let outcome = runtime.block_on(start(resolved.config, resolved.warnings, signals));
     // Reader threads may still be blocked on a pipe a grandchild holds; the
     // process exit ends them. Do not wait for blocking-pool work either.
     runtime.shutdown_background();
     ExitCode::from(outcome.code())
+}
+
+/// Diagnostics (and, with `--trace`, the run's span), then the run.
+async fn start(config: Config, warnings: Vec<String>, signals: supervise::SignalSet) -> Outcome {
+    let provider = if config.supervise.trace {
+        tracer_provider(&config).await
+    } else {
+        None
+    };
+    telemetry::init(&config.log_filter, provider.as_ref());
+    for warning in &warnings {
+        tracing::warn!("{warning}");
+    }
+    let span = provider.map(|provider| {
+        let command = config
+            .command
+            .first()
+            .map(|c| c.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        trace::RunSpan::start(provider, &command, config.supervise.traceparent.as_deref())
+    });
+    app::run(config, signals, span).await
+}
+
+async fn tracer_provider(config: &Config) -> Option<opentelemetry_sdk::trace::SdkTracerProvider> {
+    let otlp = config.exporters.iter().find_map(|e| match e {
+        ExporterConfig::Otlp(o) => Some(o.clone()),
+        _ => None,
+    })?;
+    let service = resource::service_name(&config.resource, &config.command);
+    // reqwest's blocking client must be built off the runtime's thread.
+    let built = tokio::task::spawn_blocking(move || {
+        let handle = tokio::runtime::Handle::current();
+        let _guard = handle.enter();
+        trace::provider(&otlp, &service)
+    })
+    .await;
+    match built {
+        Ok(Ok(provider)) => Some(provider),
+        Ok(Err(e)) => {
+            eprintln!("logwrap: --trace: cannot set up span export: {e}; continuing without it");
+            None
+        }
+        Err(e) => {
+            eprintln!("logwrap: --trace: {e}; continuing without it");
+            None
+        }
+    }
 }

@@ -19,19 +19,33 @@
 
 use bytes::Bytes;
 
-/// Which pipe of the child a line came from.
+/// Where a record comes from: a pipe of the child, or logwrap itself
+/// (lifecycle events).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Stream {
     Stdout,
     Stderr,
+    /// Records logwrap makes about the child (start, exit).
+    Lifecycle,
 }
 
 impl Stream {
-    /// The value of the `log.iostream` semantic-convention attribute.
+    /// A name for logs and thread names.
     pub fn as_str(self) -> &'static str {
         match self {
             Stream::Stdout => "stdout",
             Stream::Stderr => "stderr",
+            Stream::Lifecycle => "lifecycle",
+        }
+    }
+
+    /// The value of the `log.iostream` semantic-convention attribute, which
+    /// only lines read from a pipe have.
+    pub fn iostream(self) -> Option<&'static str> {
+        match self {
+            Stream::Stdout => Some("stdout"),
+            Stream::Stderr => Some("stderr"),
+            Stream::Lifecycle => None,
         }
     }
 }

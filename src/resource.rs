@@ -90,32 +90,20 @@ pub fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Builds the resource attributes for a run.
+/// Builds the resource attributes for a run; without a child (pipe mode)
+/// there are no `process.*` attributes.
 pub fn build(
     config: &ResourceConfig,
-    child: &ChildInfo<'_>,
+    child: Option<ChildInfo<'_>>,
     host_name: Option<String>,
 ) -> Vec<(Str, Value)> {
-    let command = child
-        .argv
+    let argv: &[OsString] = child.as_ref().map_or(&[], |c| c.argv);
+    let command = argv
         .first()
         .map(|a| String::from_utf8_lossy(a.as_bytes()).into_owned());
     let executable = command.as_deref().map(executable_name);
 
-    let env_service = config
-        .env_attributes
-        .iter()
-        .find(|(k, _)| k == "service.name")
-        .map(|(_, v)| v.clone());
-    let service_name = config
-        .otel_service_name
-        .clone()
-        .or_else(|| config.flag_service_name.clone())
-        .or(env_service)
-        .unwrap_or_else(|| match executable {
-            Some(exe) if !exe.is_empty() => format!("unknown_service:{exe}"),
-            _ => "unknown_service".to_string(),
-        });
+    let service_name = service_name(config, argv);
 
     let mut attrs: Vec<(String, Value)> = vec![
         ("service.name".into(), text(service_name)),
@@ -123,17 +111,18 @@ pub fn build(
             "service.instance.id".into(),
             text(uuid::Uuid::new_v4().to_string()),
         ),
-        ("process.pid".into(), Value::Int(child.pid as i64)),
     ];
+    if let Some(child) = &child {
+        attrs.push(("process.pid".into(), Value::Int(child.pid as i64)));
+    }
     if let Some(exe) = executable {
         attrs.push(("process.executable.name".into(), text(exe.to_string())));
     }
     if let Some(cmd) = &command {
         attrs.push(("process.command".into(), text(cmd.clone())));
     }
-    if config.include_command_args {
-        let args = child
-            .argv
+    if config.include_command_args && !argv.is_empty() {
+        let args = argv
             .iter()
             .map(|a| text(String::from_utf8_lossy(a.as_bytes()).into_owned()))
             .collect();
@@ -152,6 +141,27 @@ pub fn build(
         }
     }
     attrs.into_iter().map(|(k, v)| (Str::from(k), v)).collect()
+}
+
+/// `service.name` by the precedence in the module docs.
+pub fn service_name(config: &ResourceConfig, argv: &[OsString]) -> String {
+    let env_service = config
+        .env_attributes
+        .iter()
+        .find(|(k, _)| k == "service.name")
+        .map(|(_, v)| v.clone());
+    let command = argv
+        .first()
+        .map(|a| String::from_utf8_lossy(a.as_bytes()).into_owned());
+    config
+        .otel_service_name
+        .clone()
+        .or_else(|| config.flag_service_name.clone())
+        .or(env_service)
+        .unwrap_or_else(|| match command.as_deref().map(executable_name) {
+            Some(exe) if !exe.is_empty() => format!("unknown_service:{exe}"),
+            _ => "unknown_service".to_string(),
+        })
 }
 
 fn text(s: String) -> Value {
@@ -230,20 +240,57 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            get(&build(&c, &child, None), "service.name"),
+            get(
+                &build(
+                    &c,
+                    Some(ChildInfo {
+                        pid: child.pid,
+                        argv: child.argv
+                    }),
+                    None
+                ),
+                "service.name"
+            ),
             Some(&s("from-attrs"))
         );
         c.flag_service_name = Some("from-flag".into());
         assert_eq!(
-            get(&build(&c, &child, None), "service.name"),
+            get(
+                &build(
+                    &c,
+                    Some(ChildInfo {
+                        pid: child.pid,
+                        argv: child.argv
+                    }),
+                    None
+                ),
+                "service.name"
+            ),
             Some(&s("from-flag"))
         );
         c.otel_service_name = Some("from-otel".into());
         assert_eq!(
-            get(&build(&c, &child, None), "service.name"),
+            get(
+                &build(
+                    &c,
+                    Some(ChildInfo {
+                        pid: child.pid,
+                        argv: child.argv
+                    }),
+                    None
+                ),
+                "service.name"
+            ),
             Some(&s("from-otel"))
         );
-        let bare = build(&ResourceConfig::default(), &child, None);
+        let bare = build(
+            &ResourceConfig::default(),
+            Some(ChildInfo {
+                pid: child.pid,
+                argv: child.argv,
+            }),
+            None,
+        );
         assert_eq!(
             get(&bare, "service.name"),
             Some(&s("unknown_service:python3"))
@@ -261,7 +308,14 @@ mod tests {
             pid: 4242,
             argv: &argv,
         };
-        let attrs = build(&ResourceConfig::default(), &child, Some("box".into()));
+        let attrs = build(
+            &ResourceConfig::default(),
+            Some(ChildInfo {
+                pid: child.pid,
+                argv: child.argv,
+            }),
+            Some("box".into()),
+        );
         assert_eq!(get(&attrs, "process.pid"), Some(&Value::Int(4242)));
         assert_eq!(get(&attrs, "process.executable.name"), Some(&s("sh")));
         assert_eq!(get(&attrs, "process.command"), Some(&s("/bin/sh")));
@@ -274,7 +328,14 @@ mod tests {
             include_command_args: true,
             ..Default::default()
         };
-        let attrs = build(&with_args, &child, None);
+        let attrs = build(
+            &with_args,
+            Some(ChildInfo {
+                pid: child.pid,
+                argv: child.argv,
+            }),
+            None,
+        );
         assert_eq!(
             get(&attrs, "process.command_args"),
             Some(&Value::Array(vec![s("/bin/sh"), s("-c"), s("secret")]))
@@ -295,7 +356,14 @@ mod tests {
             ],
             ..Default::default()
         };
-        let attrs = build(&c, &child, Some("container-abc".into()));
+        let attrs = build(
+            &c,
+            Some(ChildInfo {
+                pid: child.pid,
+                argv: child.argv,
+            }),
+            Some("container-abc".into()),
+        );
         assert_eq!(get(&attrs, "host.name"), Some(&s("node-7")));
         assert_eq!(get(&attrs, "team"), Some(&s("core")));
         let hosts = attrs

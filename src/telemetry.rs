@@ -18,16 +18,21 @@ use tracing_subscriber::registry::LookupSpan;
 
 /// Installs the stderr subscriber. `filter` is a targets list such as
 /// `warn,logwrap=debug`; an unparsable one falls back to `warn` with a note.
-pub fn init(filter: &str) {
+/// With `spans`, the run span (`--trace`) is exported through it.
+pub fn init(filter: &str, spans: Option<&opentelemetry_sdk::trace::SdkTracerProvider>) {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
     let (targets, bad) = match filter.parse::<tracing_subscriber::filter::Targets>() {
         Ok(t) => (t, false),
         Err(_) => ("warn".parse().expect("valid filter"), true),
     };
-    use tracing_subscriber::layer::SubscriberExt;
-    let layer = tracing_subscriber::fmt::layer()
+    let stderr = tracing_subscriber::fmt::layer()
         .event_format(Prefixed)
-        .with_writer(std::io::stderr);
-    let subscriber = tracing_subscriber::registry().with(layer).with(targets);
+        .with_writer(std::io::stderr)
+        .with_filter(targets);
+    let subscriber = tracing_subscriber::registry()
+        .with(stderr)
+        .with(spans.map(crate::trace::layer));
     let _ = tracing::subscriber::set_global_default(subscriber);
     if bad {
         tracing::warn!(

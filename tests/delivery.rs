@@ -99,6 +99,7 @@ async fn otel_environment_configures_endpoint_headers_compression_and_resource()
             "deployment.environment.name=prod,service.name=ignored",
         )
         .args([
+            "--no-lifecycle",
             "--service-name",
             "from-flag",
             "--resource-command-args",
@@ -201,6 +202,7 @@ async fn batches_close_at_the_record_limit() {
     let run = run_logwrap([
         "--otlp-endpoint",
         &receiver.endpoint(),
+        "--no-lifecycle",
         "--batch-max-records",
         "10",
         "--",

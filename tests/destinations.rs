@@ -70,6 +70,7 @@ async fn otlp_grpc_retries_what_the_spec_says_and_honours_retry_info() {
         },
     ]);
     let run = run_logwrap([
+        "--no-lifecycle",
         "--otlp-protocol",
         "grpc",
         "--otlp-endpoint",
@@ -101,6 +102,7 @@ async fn otlp_grpc_permanent_errors_and_partial_success_are_not_retried() {
         retry_after: None,
     }]);
     let run = run_logwrap([
+        "--no-lifecycle",
         "--otlp-protocol",
         "grpc",
         "--otlp-endpoint",
@@ -124,6 +126,7 @@ async fn otlp_grpc_permanent_errors_and_partial_success_are_not_retried() {
         message: "one was too old".into(),
     }]);
     let run = run_logwrap([
+        "--no-lifecycle",
         "--otlp-protocol",
         "grpc",
         "--otlp-endpoint",
@@ -151,6 +154,7 @@ async fn otlp_http_json_is_the_spec_shape() {
     let receiver = OtlpReceiver::start().await;
     let line = r#"{"level":"warn","msg":"json path","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","n":9007199254740993}"#;
     let run = run_logwrap([
+        "--no-lifecycle",
         "--otlp-protocol",
         "http/json",
         "--otlp-endpoint",
@@ -308,6 +312,7 @@ async fn loki_without_structured_metadata_gets_a_resend_without_it() {
         "stream '{service_name=\"x\"}' includes structured metadata, but this feature is disallowed. Please see `limits_config.allow_structured_metadata` or contact your Loki administrator to enable it.",
     )]);
     let run = run_logwrap([
+        "--no-lifecycle",
         "--loki-url",
         &loki.url(),
         "--batch-max-records",
@@ -350,6 +355,7 @@ async fn loki_400_is_dropped_with_its_reason_and_429_is_retried() {
         ),
     ]);
     let run = run_logwrap([
+        "--no-lifecycle",
         "--loki-url",
         &loki.url(),
         "--batch-max-records",
@@ -402,13 +408,19 @@ async fn ndjson_over_http_and_to_a_file() {
     assert_eq!(request.path, "/ingest");
     assert_eq!(request.headers["content-type"], "application/x-ndjson");
     assert_eq!(request.headers["x-source"], "logwrap");
-    for text in [
-        String::from_utf8(request.body.clone()).unwrap(),
-        std::fs::read_to_string(&file).unwrap(),
-    ] {
+    let posted: String = receiver
+        .accepted()
+        .iter()
+        .map(|r| String::from_utf8(r.body.clone()).unwrap())
+        .collect();
+    for text in [posted, std::fs::read_to_string(&file).unwrap()] {
         let records: Vec<serde_json::Value> = text
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let records: Vec<_> = records
+            .into_iter()
+            .filter(|r| r.get("event_name").is_none())
             .collect();
         assert_eq!(records.len(), 2, "{text}");
         assert!(
@@ -510,6 +522,7 @@ async fn tls_with_a_custom_ca_and_mtls() {
     // Skip-verify only when asked, with a warning.
     let loki = HttpReceiver::start_tls(Answer::status(204), pki.server(&[b"http/1.1"])).await;
     let run = run_logwrap([
+        "--no-lifecycle",
         "--loki-url",
         &loki.localhost_url(),
         "--tls-insecure-skip-verify",
@@ -600,6 +613,7 @@ async fn a_token_file_is_read_again_when_it_changes() {
     );
     let mut cmd = logwrap();
     cmd.args([
+        "--no-lifecycle",
         "--loki-url",
         &loki.url(),
         "--loki-bearer-token-file",

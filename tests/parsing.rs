@@ -136,7 +136,12 @@ async fn a_held_record_goes_out_after_the_multiline_timeout_while_the_child_runs
     let mut bodies: Vec<String> = records.iter().map(body_text).collect();
     bodies.sort();
     assert_eq!(bodies, ["first", "ready"]);
-    child.kill().await.unwrap();
+    // SIGTERM, forwarded: the child and logwrap end cleanly.
+    unsafe { libc::kill(child.id().unwrap() as i32, libc::SIGTERM) };
+    tokio::time::timeout(TIMEOUT, child.wait())
+        .await
+        .unwrap()
+        .unwrap();
 }
 
 #[tokio::test]

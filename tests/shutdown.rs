@@ -18,6 +18,7 @@ async fn a_receiver_that_is_down_changes_neither_exit_code_nor_pass_through() {
         &format!("http://127.0.0.1:{port}"),
         "--shutdown-timeout",
         "2s",
+        "--no-lifecycle",
         "--",
         "sh",
         "-c",
@@ -84,6 +85,7 @@ async fn a_retryable_answer_is_retried_until_it_succeeds() {
     let run = run_logwrap([
         "--otlp-endpoint",
         &receiver.endpoint(),
+        "--no-lifecycle",
         "--",
         "echo",
         "retried",
@@ -101,17 +103,21 @@ async fn a_retryable_answer_is_retried_until_it_succeeds() {
 }
 
 #[tokio::test]
-async fn a_grandchild_holding_the_pipes_does_not_hold_logwrap() {
+async fn a_grandchild_holding_the_pipes_is_stopped_and_does_not_hold_logwrap() {
     let receiver = OtlpReceiver::start().await;
+    // The grandchild ignores SIGTERM: it gets SIGKILL after --stop-timeout.
+    // A sleep with a duration no other process has, to find it afterwards.
+    let marker = format!("sleep 29.{}", std::process::id());
+    let script = format!("(trap '' TERM; {marker}) & echo parent done");
     let run = run_logwrap([
         "--otlp-endpoint",
         &receiver.endpoint(),
-        "--drain-timeout",
+        "--stop-timeout",
         "500ms",
         "--",
         "sh",
         "-c",
-        "sleep 30 & echo parent done",
+        &script,
     ])
     .await;
     assert_eq!(run.code, Some(0));
@@ -121,10 +127,17 @@ async fn a_grandchild_holding_the_pipes_does_not_hold_logwrap() {
         run.elapsed
     );
     assert!(
-        run.stderr_text().contains("still open"),
-        "{}",
-        run.stderr_text()
+        run.elapsed >= Duration::from_millis(400),
+        "the grace period was given: {:?}",
+        run.elapsed
     );
+    let err = run.stderr_text();
+    assert!(err.contains("ignored SIGTERM; killing them"), "{err}");
     let bodies: Vec<String> = receiver.records().iter().map(body_text).collect();
     assert_eq!(bodies, ["parent done"]);
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", &marker])
+        .output()
+        .unwrap();
+    assert!(left.stdout.is_empty(), "the grandchild is gone");
 }

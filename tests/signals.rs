@@ -37,12 +37,12 @@ async fn every_listed_signal_is_forwarded_and_sigterm_ends_with_the_childs_code(
     let (mut child, mut stdout) = start_trapper(&receiver).await;
     let pid = child.id().unwrap() as i32;
     for (signal, name) in [
-        (libc::SIGINT, "INT"),
         (libc::SIGHUP, "HUP"),
         (libc::SIGQUIT, "QUIT"),
         (libc::SIGUSR1, "USR1"),
         (libc::SIGUSR2, "USR2"),
         (libc::SIGWINCH, "WINCH"),
+        (libc::SIGCONT, "CONT"),
     ] {
         // SAFETY: kill has no memory-safety preconditions.
         unsafe { libc::kill(pid, signal) };
@@ -69,6 +69,8 @@ async fn every_listed_signal_is_forwarded_and_sigterm_ends_with_the_childs_code(
     assert_eq!(bodies.first().map(String::as_str), Some("ready"));
     assert_eq!(bodies.last().map(String::as_str), Some("got TERM"));
     assert_eq!(bodies.len(), 8);
+    let events = receiver.events();
+    assert_eq!(events.len(), 2, "a start and an exit event");
 }
 
 #[tokio::test]

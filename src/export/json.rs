@@ -42,19 +42,30 @@ pub fn write_record(out: &mut Vec<u8>, record: &Record) {
     }
     out.extend_from_slice(b",\"body\":");
     write_value(out, &record.body);
-    out.extend_from_slice(b",\"attributes\":{\"log.iostream\":");
-    write_str(out, record.stream.as_str());
+    out.extend_from_slice(b",\"attributes\":{");
+    // Commas go before every attribute but the first.
+    let start = out.len();
+    let comma = |out: &mut Vec<u8>| {
+        if out.len() > start {
+            out.push(b',');
+        }
+    };
+    if let Some(iostream) = record.stream.iostream() {
+        out.extend_from_slice(b"\"log.iostream\":");
+        write_str(out, iostream);
+    }
     if let Some(split) = &record.split {
+        comma(out);
         out.extend_from_slice(
             format!(
-                ",\"{SPLIT_ID}\":{},\"{SPLIT_INDEX}\":{},\"{SPLIT_LAST}\":{}",
+                "\"{SPLIT_ID}\":{},\"{SPLIT_INDEX}\":{},\"{SPLIT_LAST}\":{}",
                 split.id, split.index, split.last
             )
             .as_bytes(),
         );
     }
     for (k, v) in &record.attributes {
-        out.push(b',');
+        comma(out);
         write_str(out, k.as_str());
         out.push(b':');
         write_value(out, v);

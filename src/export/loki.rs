@@ -263,7 +263,7 @@ impl LokiExporter {
                 LabelValue::Attribute(name) if name == "severity" => (!r.severity.text.is_empty())
                     .then(|| r.severity.text.as_str().to_ascii_lowercase()),
                 LabelValue::Attribute(name) if name == "log.iostream" => {
-                    Some(r.stream.as_str().to_string())
+                    r.stream.iostream().map(str::to_string)
                 }
                 LabelValue::Attribute(name) => r
                     .attributes
@@ -295,7 +295,12 @@ impl LokiExporter {
                 r.severity.number.0.to_string(),
             ));
         }
-        m.push(("log_iostream".to_string(), r.stream.as_str().to_string()));
+        if let Some(iostream) = r.stream.iostream() {
+            m.push(("log_iostream".to_string(), iostream.to_string()));
+        }
+        if !r.event_name.is_empty() {
+            m.push(("event_name".to_string(), r.event_name.as_str().to_string()));
+        }
         if r.trace_id != [0; 16] {
             m.push(("trace_id".to_string(), hex(&r.trace_id)));
         }

@@ -14,7 +14,7 @@
 use base64::Engine;
 
 use super::otlp_proto::{SPLIT_ID, SPLIT_INDEX, SPLIT_LAST};
-use crate::record::{Record, Str, Stream, Value};
+use crate::record::{Record, Str, Value};
 
 /// Encodes batches of records for one resource and scope as OTLP/JSON.
 pub struct JsonRequestEncoder {
@@ -66,10 +66,7 @@ fn write_record(out: &mut Vec<u8>, r: &Record) {
     out.extend_from_slice(b",\"body\":");
     write_any_value(out, &r.body);
     out.extend_from_slice(b",\"attributes\":");
-    let iostream = Value::Str(Str::from_static(match r.stream {
-        Stream::Stdout => "stdout",
-        Stream::Stderr => "stderr",
-    }));
+    let iostream = r.stream.iostream().map(|s| Value::Str(Str::from_static(s)));
     let split = r.split.map(|s| {
         [
             (SPLIT_ID, Value::Int(s.id as i64)),
@@ -77,7 +74,7 @@ fn write_record(out: &mut Vec<u8>, r: &Record) {
             (SPLIT_LAST, Value::Bool(s.last)),
         ]
     });
-    let fixed = std::iter::once(("log.iostream", &iostream));
+    let fixed = iostream.iter().map(|v| ("log.iostream", v));
     let split_attrs = split.iter().flat_map(|a| a.iter().map(|(k, v)| (*k, v)));
     let rest = r.attributes.iter().map(|(k, v)| (k.as_str(), v));
     write_key_values(out, fixed.chain(split_attrs).chain(rest));
@@ -185,7 +182,7 @@ fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Severity, SeverityNumber, Split};
+    use crate::record::{Severity, SeverityNumber, Split, Stream};
     use bytes::Bytes;
     use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
     use opentelemetry_proto::tonic::common::v1::any_value;

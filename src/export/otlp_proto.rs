@@ -220,6 +220,7 @@ impl RequestEncoder {
         match r.stream {
             crate::record::Stream::Stdout => &self.fixed.stdout,
             crate::record::Stream::Stderr => &self.fixed.stderr,
+            crate::record::Stream::Lifecycle => &[],
         }
     }
 

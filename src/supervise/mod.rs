@@ -14,10 +14,11 @@
 //! Not here: what to do with the pipes (read), when to give up waiting
 //! (app).
 
+pub mod descendants;
 pub mod exit;
 pub mod signals;
 pub mod spawn;
 
 pub use exit::Outcome;
 pub use signals::{ChildExit, SignalSet, SignalTarget, SignalThread, block_signals};
-pub use spawn::{SpawnError, Spawned, spawn};
+pub use spawn::{SpawnError, SpawnOptions, Spawned, spawn};

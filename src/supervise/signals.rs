@@ -109,7 +109,8 @@ pub struct SignalThread {
     pub received: mpsc::UnboundedReceiver<i32>,
 }
 
-/// Starts the thread that forwards signals to `child` and reaps.
+/// Starts the thread that forwards signals to `child` and reaps. With
+/// `child` 0 (pipe mode) nothing is forwarded; signals are only reported.
 pub fn start(set: SignalSet, child: i32, target: SignalTarget) -> io::Result<SignalThread> {
     let (exit_tx, exit) = oneshot::channel();
     let (received_tx, received) = mpsc::unbounded_channel();
@@ -152,6 +153,9 @@ fn run(
 /// Sends `signal` on. Once the main child has been reaped its pid may be
 /// reused, so only the group (which may still have members) is signalled.
 fn forward(signal: i32, child: i32, target: SignalTarget, child_alive: bool) {
+    if child <= 0 {
+        return; // pipe mode: no child to tell
+    }
     let pid = match (target, child_alive) {
         (SignalTarget::Group, _) => -child,
         (SignalTarget::Child, true) => child,

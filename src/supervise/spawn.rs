@@ -23,8 +23,20 @@ use std::process::{Command, Stdio};
 /// A started child.
 pub struct Spawned {
     pub pid: i32,
+    /// Its stdout, or with `--pty` the terminal carrying stdout and stderr.
     pub stdout: File,
-    pub stderr: File,
+    /// Its stderr; `None` with `--pty`, where it shares the terminal.
+    pub stderr: Option<File>,
+}
+
+/// How to start the child.
+#[derive(Clone, Debug, Default)]
+pub struct SpawnOptions {
+    /// Variables added to the child's environment unless already set.
+    pub extra_env: Vec<(String, String)>,
+    /// Run the child on a pseudo-terminal: programs that buffer a pipe
+    /// line-buffer a terminal. stdout and stderr then arrive merged.
+    pub pty: bool,
 }
 
 /// Why the child could not be started.
@@ -38,21 +50,31 @@ pub enum SpawnError {
     Failed { program: String, source: io::Error },
 }
 
-/// Spawns `argv` with extra environment variables (only those not already set
-/// by the user are added).
-pub fn spawn(argv: &[OsString], extra_env: &[(&str, &str)]) -> Result<Spawned, SpawnError> {
+/// Spawns `argv`.
+pub fn spawn(argv: &[OsString], options: &SpawnOptions) -> Result<Spawned, SpawnError> {
     let program = argv.first().cloned().unwrap_or_default();
+    let failed = |source: io::Error| SpawnError::Failed {
+        program: program.to_string_lossy().into_owned(),
+        source,
+    };
     let mut command = Command::new(&program);
-    command
-        .args(&argv[1..])
-        .stdin(Stdio::inherit())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (key, value) in extra_env {
+    command.args(&argv[1..]).stdin(Stdio::inherit());
+    for (key, value) in &options.extra_env {
         if std::env::var_os(key).is_none() {
             command.env(key, value);
         }
     }
+    let master = if options.pty {
+        let (master, slave) = open_pty().map_err(failed)?;
+        let slave_too = slave.try_clone().map_err(failed)?;
+        command
+            .stdout(Stdio::from(slave))
+            .stderr(Stdio::from(slave_too));
+        Some(master)
+    } else {
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        None
+    };
     let take_terminal = stdin_is_our_foreground_terminal();
     // SAFETY: the hook runs between fork and exec and only makes
     // async-signal-safe system calls (signal, setpgid, tcsetpgrp, sigprocmask).
@@ -60,17 +82,64 @@ pub fn spawn(argv: &[OsString], extra_env: &[(&str, &str)]) -> Result<Spawned, S
         command.pre_exec(move || prepare_child(take_terminal));
     }
     let mut child = command.spawn().map_err(|e| classify(&program, e))?;
-    let stdout = child.stdout.take().map(OwnedFd::from).map(File::from);
-    let stderr = child.stderr.take().map(OwnedFd::from).map(File::from);
-    let (Some(stdout), Some(stderr)) = (stdout, stderr) else {
-        unreachable!("both streams were configured as pipes");
-    };
+    // Dropping `command` closed our copies of the terminal's slave side, so
+    // reading the master ends (EIO) once the child and its heirs close theirs.
+    drop(command);
+    let pid = child.id() as i32;
     // `Child` is dropped without waiting: the reaper owns waitpid.
-    Ok(Spawned {
-        pid: child.id() as i32,
-        stdout,
-        stderr,
-    })
+    match master {
+        Some(master) => Ok(Spawned {
+            pid,
+            stdout: File::from(master),
+            stderr: None,
+        }),
+        None => {
+            let stdout = child.stdout.take().map(OwnedFd::from).map(File::from);
+            let stderr = child.stderr.take().map(OwnedFd::from).map(File::from);
+            let (Some(stdout), Some(stderr)) = (stdout, stderr) else {
+                unreachable!("both streams were configured as pipes");
+            };
+            Ok(Spawned {
+                pid,
+                stdout,
+                stderr: Some(stderr),
+            })
+        }
+    }
+}
+
+/// A pseudo-terminal pair; the master is close-on-exec, and the terminal
+/// does no output processing (no `\n` → `\r\n`), so bytes pass unchanged.
+fn open_pty() -> io::Result<(OwnedFd, OwnedFd)> {
+    use std::os::fd::FromRawFd;
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two descriptors; the other arguments may be null.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors were just returned to us and are owned by nobody else.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    use std::os::fd::AsRawFd;
+    // SAFETY: plain fcntl/termios calls on descriptors we own.
+    unsafe {
+        libc::fcntl(master.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC);
+        let mut attrs = std::mem::zeroed::<libc::termios>();
+        if libc::tcgetattr(slave.as_raw_fd(), &mut attrs) == 0 {
+            attrs.c_oflag &= !libc::OPOST;
+            attrs.c_lflag &= !libc::ECHO;
+            libc::tcsetattr(slave.as_raw_fd(), libc::TCSANOW, &attrs);
+        }
+    }
+    Ok((master, slave))
 }
 
 fn stdin_is_our_foreground_terminal() -> bool {

@@ -188,6 +188,7 @@ impl GrpcReceiver {
             .iter()
             .filter(|c| c.accepted)
             .flat_map(|c| records_of(&c.request))
+            .filter(|r| r.event_name.is_empty())
             .collect()
     }
 

@@ -48,13 +48,26 @@ impl LokiReceiver {
 
     /// Entries of every accepted push, in arrival order.
     pub fn entries(&self) -> Vec<Entry> {
+        self.all_entries()
+            .into_iter()
+            .filter(|e| e.meta("event_name").is_none())
+            .collect()
+    }
+
+    /// Every entry, lifecycle events included.
+    pub fn all_entries(&self) -> Vec<Entry> {
         self.http.accepted().iter().flat_map(decode).collect()
     }
 
     pub async fn wait_for_entries(&self, n: usize) -> Vec<Entry> {
         self.http
             .wait_until(&format!("{n} Loki entries"), |accepted| {
-                accepted.iter().map(|c| decode(c).len()).sum::<usize>() >= n
+                accepted
+                    .iter()
+                    .flat_map(decode)
+                    .filter(|e| e.meta("event_name").is_none())
+                    .count()
+                    >= n
             })
             .await;
         self.entries()

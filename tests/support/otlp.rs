@@ -57,8 +57,25 @@ impl OtlpReceiver {
         self.http.accepted().iter().map(decode).collect()
     }
 
-    /// Every record received so far, in arrival order.
+    /// The line records received so far, in arrival order (lifecycle
+    /// events, which have an event name, are in [`Self::events`]).
     pub fn records(&self) -> Vec<LogRecord> {
+        self.all_records()
+            .into_iter()
+            .filter(|r| r.event_name.is_empty())
+            .collect()
+    }
+
+    /// The lifecycle events received so far.
+    pub fn events(&self) -> Vec<LogRecord> {
+        self.all_records()
+            .into_iter()
+            .filter(|r| !r.event_name.is_empty())
+            .collect()
+    }
+
+    /// Every record received so far, events included.
+    pub fn all_records(&self) -> Vec<LogRecord> {
         self.requests()
             .iter()
             .flat_map(|r| records_of(&r.request))
@@ -71,8 +88,9 @@ impl OtlpReceiver {
             .wait_until(&format!("{n} records"), |accepted| {
                 accepted
                     .iter()
-                    .map(|c| records_of(&decode(c).request).len())
-                    .sum::<usize>()
+                    .flat_map(|c| records_of(&decode(c).request))
+                    .filter(|r| r.event_name.is_empty())
+                    .count()
                     >= n
             })
             .await;

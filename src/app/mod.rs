@@ -1,0 +1,418 @@
+//! Wiring and shutdown order; no stage logic lives here.
+//!
+//! ```text
+//!  spawn child ─► signal thread (forward, reap) ──────────────────────► child's exit
+//!      │                                  └─ TERM/INT to logwrap: forwarded; after --stop-timeout, SIGKILL
+//!      ├─ stdout ─► reader thread: read ─► parse ─► Fanout ─┐
+//!      └─ stderr ─► reader thread: read ─► parse ─► Fanout ─┼─► one queue per destination ─► export task
+//!   lifecycle start/exit records ─────────────────► Fanout ─┘
+//!
+//!  end: child exits ─► leftover processes: TERM, ≤ --stop-timeout, KILL
+//!       ─► readers drain to EOF (≤ --drain-timeout) ─► exporters flush (≤ --shutdown-timeout)
+//!       ─► report what was not delivered ─► the child's exit code (remapped if asked)
+//! ```
+//!
+//! Pipe mode (`cmd | logwrap`, no command): one reader on stdin, no child;
+//! the run ends at EOF (exit 0) or on SIGTERM/SIGINT (128+N), after the same
+//! drain and flush.
+//!
+//! Shutdown follows the data: when a reader reaches EOF it drops its queue
+//! senders, and an export task whose queue has no senders left flushes and
+//! ends. The deadlines only bound the waiting. A signal to logwrap is
+//! forwarded to the child and nothing else; the pipeline keeps running until
+//! the child is gone. A second SIGTERM/SIGINT makes every wait that follows
+//! end at once: the child is killed, leftovers are killed, nothing more is
+//! read or retried.
+
+mod sink;
+mod stop;
+
+use std::fs::File;
+use std::os::fd::AsFd;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::buffer;
+use crate::config::Config;
+use crate::export::{self, Destination, Exporter, retry::RetryConfig};
+use crate::lifecycle;
+use crate::read::{self, PassThrough, ReaderConfig};
+use crate::record::Stream;
+use crate::resource::{self, ChildInfo};
+use crate::supervise::{
+    self, ChildExit, Outcome, SignalSet, SignalTarget, SpawnError, SpawnOptions, descendants,
+};
+use crate::telemetry::{DestinationStats, ReadStats};
+pub use sink::{Fanout, RunTrace, StreamSink};
+use stop::{StopPipe, all_done};
+
+/// A started child.
+struct Child {
+    pid: i32,
+    started: Instant,
+}
+
+/// Runs the child (or reads stdin in pipe mode) and the pipeline to the end;
+/// returns how the run ended.
+pub async fn run(
+    config: Config,
+    signals: SignalSet,
+    trace: Option<crate::trace::RunSpan>,
+) -> Outcome {
+    let pipe_mode = config.command.is_empty();
+    if !pipe_mode && let Err(e) = descendants::become_subreaper() {
+        // As PID 1 orphans come to us anyway; elsewhere they go to init.
+        tracing::debug!(error = %e, "cannot become a child subreaper");
+    }
+
+    // The child, or stdin.
+    let mut extra_env = vec![("PYTHONUNBUFFERED".to_string(), "1".to_string())];
+    if let Some(span) = &trace {
+        extra_env.push(("TRACEPARENT".to_string(), span.traceparent()));
+    }
+    let (child, inputs) = if pipe_mode {
+        let stdin = match std::io::stdin().as_fd().try_clone_to_owned() {
+            Ok(fd) => File::from(fd),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read stdin");
+                return Outcome::Failed;
+            }
+        };
+        (None, vec![(Stream::Stdout, stdin)])
+    } else {
+        let options = SpawnOptions {
+            extra_env,
+            pty: config.supervise.pty,
+        };
+        let spawned = match supervise::spawn(&config.command, &options) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("{e}");
+                return match e {
+                    SpawnError::NotFound { .. } => Outcome::NotFound,
+                    SpawnError::NotExecutable { .. } => Outcome::NotExecutable,
+                    SpawnError::Failed { .. } => Outcome::Failed,
+                };
+            }
+        };
+        let mut inputs = vec![(Stream::Stdout, spawned.stdout)];
+        if let Some(stderr) = spawned.stderr {
+            inputs.push((Stream::Stderr, stderr));
+        }
+        (
+            Some(Child {
+                pid: spawned.pid,
+                started: Instant::now(),
+            }),
+            inputs,
+        )
+    };
+    let child_pid = child.as_ref().map_or(0, |c| c.pid);
+    let signal_thread =
+        match supervise::signals::start(signals, child_pid, config.supervise.signal_target) {
+            Ok(t) => t,
+            Err(e) => {
+                // Without it nothing reaps the child or forwards signals; the
+                // child is already running, so it gets the kill it would get
+                // from a container runtime.
+                tracing::error!(error = %e, "cannot start the signal thread");
+                if child_pid > 0 {
+                    // SAFETY: kill has no memory-safety preconditions.
+                    unsafe { libc::kill(child_pid, libc::SIGKILL) };
+                }
+                return Outcome::Failed;
+            }
+        };
+    if let Some(c) = &child {
+        tracing::debug!(pid = c.pid, command = ?config.command, "child started");
+    }
+
+    let resource = resource::build(
+        &config.resource,
+        child.as_ref().map(|c| ChildInfo {
+            pid: c.pid as u32,
+            argv: &config.command,
+        }),
+        resource::host_name(),
+    );
+
+    // Destinations: a queue and an export task each.
+    let (shutdown_tx, shutdown_rx) = watch::channel(None);
+    let mut fanout = Fanout {
+        destinations: Vec::new(),
+        trace: trace.as_ref().map(crate::trace::RunSpan::ids),
+    };
+    let mut tasks = Vec::new();
+    let mut all_stats = Vec::new();
+    for exporter_config in &config.exporters {
+        let exporter = match Exporter::new(exporter_config, &resource) {
+            Ok(e) => e,
+            Err(why) => {
+                tracing::error!(destination = ?exporter_config, error = %why, "cannot set up the exporter; its records are dropped");
+                continue;
+            }
+        };
+        let (tx, rx) = buffer::queue(config.queue);
+        let stats = Arc::new(DestinationStats::default());
+        all_stats.push((exporter.name(), stats.clone()));
+        fanout.destinations.push((tx, stats.clone()));
+        let destination = Destination {
+            exporter,
+            queue: rx,
+            batch: config.batch,
+            retry: RetryConfig::default(),
+            stats,
+        };
+        tasks.push(tokio::spawn(export::run(destination, shutdown_rx.clone())));
+    }
+
+    if let Some(c) = &child
+        && config.supervise.lifecycle
+    {
+        fanout.push(vec![lifecycle::started(
+            &config.command,
+            c.pid,
+            config.resource.include_command_args,
+            SystemTime::now(),
+        )]);
+    }
+
+    // Readers, one thread per stream.
+    let stop_readers = StopPipe::new();
+    let read_stats = Arc::new(ReadStats::default());
+    let mut readers_done = Vec::new();
+    for (stream, file) in inputs {
+        let passthrough = config.read.passthrough.then(|| match stream {
+            Stream::Stderr => PassThrough::to(&std::io::stderr()),
+            Stream::Stdout | Stream::Lifecycle => PassThrough::to(&std::io::stdout()),
+        });
+        let mut sink = StreamSink::new(
+            stream,
+            &config.parse,
+            config.read.multiline_timeout,
+            fanout.clone(),
+            read_stats.clone(),
+        );
+        let reader = ReaderConfig {
+            stream,
+            max_line_bytes: config.read.max_line_bytes,
+            stop: stop_readers.as_ref().map(StopPipe::read_fd),
+        };
+        let (done_tx, done_rx) = oneshot::channel::<()>();
+        readers_done.push(Some(done_rx));
+        let spawned = std::thread::Builder::new()
+            .name(format!("logwrap-{}", stream.as_str()))
+            .spawn(move || {
+                read::run(reader, file, passthrough, &mut sink);
+                drop(sink);
+                let _ = done_tx.send(());
+            });
+        if let Err(e) = spawned {
+            tracing::error!(stream = stream.as_str(), error = %e, "cannot start a reader thread; this stream is not read");
+        }
+    }
+    let lifecycle_out = config.supervise.lifecycle.then(|| fanout.clone());
+    drop(fanout);
+
+    let mut received = signal_thread.received;
+    let mut hurry = false;
+    let outcome = match &child {
+        Some(c) => {
+            let exit =
+                wait_for_child(c, signal_thread.exit, &mut received, &config, &mut hurry).await;
+            let Some(exit) = exit else {
+                tracing::error!(
+                    "the signal thread ended before the child; cannot tell how the child ended"
+                );
+                return Outcome::Failed;
+            };
+            let code = config.supervise.remap(exit.outcome.code());
+            if let Some(out) = &lifecycle_out {
+                out.push(vec![lifecycle::exited(
+                    &exit,
+                    code,
+                    c.pid,
+                    c.started.elapsed(),
+                    SystemTime::now(),
+                )]);
+            }
+            if let Some(span) = &trace {
+                span.record_exit(code, &exit);
+            }
+            tracing::debug!(outcome = ?exit.outcome, code, "child exited");
+            // Leftover processes: TERM, grace, KILL (while the readers keep
+            // reading what they write on the way out).
+            let grace = if hurry {
+                Duration::ZERO
+            } else {
+                config.supervise.stop_timeout
+            };
+            tokio::select! {
+                _ = descendants::stop(c.pid, grace) => {}
+                () = next_stop_signal(&mut received) => {
+                    hurry = true;
+                    descendants::stop(c.pid, Duration::ZERO).await;
+                }
+            }
+            Outcome::Exited(code)
+        }
+        None => {
+            // Pipe mode: until EOF, or a signal.
+            tokio::select! {
+                () = all_done(&mut readers_done) => Outcome::Exited(0),
+                signal = stop_signal(&mut received) => Outcome::Signaled(signal),
+            }
+        }
+    };
+    drop(lifecycle_out);
+
+    // Readers: to EOF, or until the drain timeout (a process outside our
+    // reach may hold the pipes). Then they are told to stop, which also
+    // releases a record held for continuation lines, and get a moment to
+    // hand it on.
+    let drain = if hurry {
+        Duration::ZERO
+    } else {
+        config.shutdown.drain_timeout
+    };
+    let drained = tokio::select! {
+        r = tokio::time::timeout(drain, all_done(&mut readers_done)) => r.is_ok(),
+        () = next_stop_signal(&mut received) => { hurry = true; false }
+    };
+    if !drained {
+        if !hurry && matches!(outcome, Outcome::Exited(_)) && child.is_some() {
+            tracing::warn!(
+                drain_timeout = ?config.shutdown.drain_timeout,
+                "the child's pipes are still open (a process outside logwrap's reach holds them?); not waiting longer"
+            );
+        }
+        if let Some(pipe) = &stop_readers {
+            pipe.signal();
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(200), all_done(&mut readers_done)).await;
+    }
+
+    // Exporters: flush now, within the shutdown timeout (or at once after a
+    // second signal).
+    let timeout = if hurry {
+        Duration::ZERO
+    } else {
+        config.shutdown.shutdown_timeout
+    };
+    let deadline = Instant::now() + timeout;
+    let _ = shutdown_tx.send(Some(deadline));
+    let flush = async {
+        for task in tasks {
+            let _ = task.await;
+        }
+    };
+    tokio::select! {
+        r = tokio::time::timeout_at(deadline.into(), flush) => {
+            if r.is_err() && !hurry {
+                tracing::warn!(shutdown_timeout = ?config.shutdown.shutdown_timeout, "delivery did not finish in time");
+            }
+        }
+        () = next_stop_signal(&mut received) => {
+            tracing::warn!("second signal: giving up on delivery now");
+        }
+    }
+    if let Some(span) = trace {
+        span.finish(timeout.max(Duration::from_secs(1))).await;
+    }
+    report_undelivered(&all_stats);
+    outcome
+}
+
+/// Waits for the child; on SIGTERM/SIGINT starts `--stop-timeout`, after
+/// which (or on a second such signal) the child is killed.
+async fn wait_for_child(
+    child: &Child,
+    mut exit: oneshot::Receiver<ChildExit>,
+    received: &mut mpsc::UnboundedReceiver<i32>,
+    config: &Config,
+    hurry: &mut bool,
+) -> Option<ChildExit> {
+    let mut kill_at: Option<Instant> = None;
+    let mut killed = false;
+    loop {
+        let sleep = tokio::time::sleep_until(kill_at.unwrap_or_else(Instant::now).into());
+        tokio::select! {
+            exit = &mut exit => return exit.ok(),
+            signal = received.recv() => {
+                let Some(signal) = signal else { continue };
+                if !is_stop_signal(signal) {
+                    continue;
+                }
+                if kill_at.is_some() {
+                    // A second stop signal: no more waiting, anywhere.
+                    *hurry = true;
+                    kill_at = Some(Instant::now());
+                } else {
+                    kill_at = Some(Instant::now() + config.supervise.stop_timeout);
+                }
+            }
+            () = sleep, if kill_at.is_some() && !killed => {
+                killed = true;
+                if !*hurry {
+                    tracing::warn!(stop_timeout = ?config.supervise.stop_timeout, pid = child.pid, "the child did not stop in time; killing it");
+                }
+                let target = match config.supervise.signal_target {
+                    SignalTarget::Group => -child.pid,
+                    SignalTarget::Child => child.pid,
+                };
+                // SAFETY: kill has no memory-safety preconditions.
+                unsafe { libc::kill(target, libc::SIGKILL) };
+            }
+        }
+    }
+}
+
+fn is_stop_signal(signal: i32) -> bool {
+    signal == libc::SIGTERM || signal == libc::SIGINT
+}
+
+/// The next SIGTERM or SIGINT; never, if the signal thread is gone.
+async fn stop_signal(received: &mut mpsc::UnboundedReceiver<i32>) -> i32 {
+    loop {
+        match received.recv().await {
+            Some(s) if is_stop_signal(s) => return s,
+            Some(_) => {}
+            None => std::future::pending().await,
+        }
+    }
+}
+
+async fn next_stop_signal(received: &mut mpsc::UnboundedReceiver<i32>) {
+    stop_signal(received).await;
+}
+
+/// One ERROR line per destination that lost records: data loss is what an
+/// operator must hear about, even with `-q`.
+fn report_undelivered(all_stats: &[(&'static str, Arc<DestinationStats>)]) {
+    for (name, stats) in all_stats {
+        let dropped_full = DestinationStats::get(&stats.dropped_full);
+        let failed = DestinationStats::get(&stats.failed);
+        let rejected = DestinationStats::get(&stats.rejected);
+        let unsent = stats.unsent();
+        let lost = dropped_full + failed + rejected + unsent;
+        if lost > 0 {
+            tracing::error!(
+                destination = name,
+                lost,
+                queue_full = dropped_full,
+                failed,
+                rejected,
+                unsent_at_exit = unsent,
+                "records were not delivered"
+            );
+        } else {
+            tracing::debug!(
+                destination = name,
+                exported = DestinationStats::get(&stats.exported),
+                "all records delivered"
+            );
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Where records go once parsed: every destination's queue, with counters.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::buffer::QueueSender;
+use crate::parse::{ParseConfig, Parser};
+use crate::read::LineSink;
+use crate::record::{Line, Record, Stream};
+use crate::telemetry::{DestinationStats, ReadStats};
+
+/// The trace a run's records belong to (`--trace`), for records whose line
+/// names none of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunTrace {
+    pub trace_id: [u8; 16],
+    pub span_id: [u8; 8],
+    pub flags: u32,
+}
+
+/// Hands records to every destination's queue.
+#[derive(Clone)]
+pub struct Fanout {
+    pub destinations: Vec<(QueueSender, Arc<DestinationStats>)>,
+    pub trace: Option<RunTrace>,
+}
+
+impl Fanout {
+    /// Queues `records` everywhere: clones for all destinations but the last.
+    pub fn push(&self, mut records: Vec<Record>) {
+        if records.is_empty() || self.destinations.is_empty() {
+            return;
+        }
+        if let Some(t) = &self.trace {
+            for r in records.iter_mut().filter(|r| r.trace_id == [0; 16]) {
+                r.trace_id = t.trace_id;
+                r.span_id = t.span_id;
+                r.flags = t.flags;
+            }
+        }
+        let last = self.destinations.len() - 1;
+        let mut records = Some(records);
+        for (i, (queue, stats)) in self.destinations.iter().enumerate() {
+            let batch = if i == last {
+                records.take().unwrap_or_default()
+            } else {
+                records.clone().unwrap_or_default()
+            };
+            let pushed = queue.push(batch);
+            DestinationStats::add(&stats.queued, pushed.accepted);
+            // Evicted records had been counted as queued: move them to dropped.
+            DestinationStats::add(&stats.dropped_full, pushed.dropped_new + pushed.dropped_old);
+            if pushed.dropped_old > 0 {
+                stats.queued.fetch_sub(
+                    pushed.dropped_old as u64,
+                    std::sync::atomic::Ordering::Relaxed,
+                );
+            }
+        }
+    }
+}
+
+/// The reader's sink: parses lines and hands each read's records on.
+pub struct StreamSink {
+    stream: Stream,
+    parser: Parser,
+    multiline_timeout: Duration,
+    /// When the parser last got bytes; a held record goes out after
+    /// `multiline_timeout` without more.
+    last_read: Instant,
+    records: Vec<Record>,
+    lines: u64,
+    out: Fanout,
+    read_stats: Arc<ReadStats>,
+}
+
+impl StreamSink {
+    pub fn new(
+        stream: Stream,
+        parse: &ParseConfig,
+        multiline_timeout: Duration,
+        out: Fanout,
+        read_stats: Arc<ReadStats>,
+    ) -> Self {
+        StreamSink {
+            stream,
+            parser: Parser::new(parse, stream),
+            multiline_timeout,
+            last_read: Instant::now(),
+            records: Vec::new(),
+            lines: 0,
+            out,
+            read_stats,
+        }
+    }
+
+    fn hand_on(&mut self) {
+        let index = match self.stream {
+            Stream::Stderr => 1,
+            Stream::Stdout | Stream::Lifecycle => 0,
+        };
+        DestinationStats::add(&self.read_stats.lines[index], self.lines as usize);
+        self.lines = 0;
+        if !self.records.is_empty() {
+            self.out.push(std::mem::take(&mut self.records));
+        }
+    }
+}
+
+impl LineSink for StreamSink {
+    fn line(&mut self, line: Line) {
+        self.lines += 1;
+        if !self.out.destinations.is_empty() {
+            self.parser.push(line, &mut self.records);
+        }
+    }
+
+    fn end_of_read(&mut self) {
+        self.last_read = Instant::now();
+        self.hand_on();
+    }
+
+    fn end_of_stream(&mut self) {
+        self.parser.flush(&mut self.records);
+        self.hand_on();
+    }
+
+    fn idle_deadline(&self) -> Option<Instant> {
+        self.parser
+            .has_pending()
+            .then(|| self.last_read + self.multiline_timeout)
+    }
+
+    fn idle(&mut self) {
+        self.parser.flush(&mut self.records);
+        self.hand_on();
+    }
+}

@@ -1,0 +1,140 @@
+//! What is left when the main child is gone: orphans and the child's group.
+//!
+//! logwrap makes itself a child subreaper (`PR_SET_CHILD_SUBREAPER`), so
+//! every process the child leaves behind is re-parented to logwrap rather
+//! than to the host's init, just as it would be to logwrap running as PID 1
+//! in a container. The signal thread reaps them as they exit. When the main
+//! child has exited, the ones still running get a bounded grace period:
+//! SIGTERM to the child's process group and to every direct child, then,
+//! after `--stop-timeout`, SIGKILL. Otherwise, as PID 1, logwrap's exit would
+//! SIGKILL them all without warning (tini issue 180), and outside a container
+//! they would linger holding the child's pipes.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+/// Makes this process the reaper of its orphaned descendants.
+pub fn become_subreaper() -> io::Result<()> {
+    // SAFETY: prctl with an integer argument has no memory-safety concerns.
+    let rc = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Living (not zombie) direct children of this process, from /proc.
+pub fn living_children() -> Vec<i32> {
+    let me = std::process::id() as i32;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut children = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+            continue;
+        };
+        let mut fields = after.split_whitespace();
+        let state = fields.next();
+        let ppid = fields.next().and_then(|p| p.parse::<i32>().ok());
+        if ppid == Some(me) && state != Some("Z") {
+            children.push(pid);
+        }
+    }
+    children
+}
+
+/// True while any process is in process group `pgid`.
+pub fn group_alive(pgid: i32) -> bool {
+    // SAFETY: signal 0 only checks for existence.
+    pgid > 0 && unsafe { libc::kill(-pgid, 0) } == 0
+}
+
+/// What stopping the leftovers took.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Stopped {
+    /// Processes that were still running when the main child exited.
+    pub found: usize,
+    /// Of those, how many needed SIGKILL after the grace period.
+    pub killed: usize,
+}
+
+/// SIGTERM to the group `pgid` and every living child, up to `grace` for
+/// them to exit, then SIGKILL to what is left.
+pub async fn stop(pgid: i32, grace: Duration) -> Stopped {
+    let first = living_children();
+    if first.is_empty() && !group_alive(pgid) {
+        return Stopped::default();
+    }
+    tracing::info!(
+        processes = first.len(),
+        ?grace,
+        "the child left processes running; asking them to stop"
+    );
+    signal_all(pgid, &first, libc::SIGTERM);
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if living_children().is_empty() && !group_alive(pgid) {
+            return Stopped {
+                found: first.len(),
+                killed: 0,
+            };
+        }
+    }
+    let left = living_children();
+    tracing::warn!(
+        processes = left.len(),
+        ?grace,
+        "processes left by the child ignored SIGTERM; killing them"
+    );
+    signal_all(pgid, &left, libc::SIGKILL);
+    Stopped {
+        found: first.len(),
+        killed: left.len().max(group_alive(pgid) as usize),
+    }
+}
+
+fn signal_all(pgid: i32, pids: &[i32], signal: i32) {
+    // SAFETY: kill has no memory-safety preconditions; ESRCH is fine.
+    unsafe {
+        if pgid > 0 {
+            libc::kill(-pgid, signal);
+        }
+        for &pid in pids {
+            libc::kill(pid, signal);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn children_are_found_and_zombies_are_not() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        assert!(living_children().contains(&pid));
+        child.kill().unwrap();
+        // Dead but not yet reaped: a zombie, not living.
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(!living_children().contains(&pid));
+        child.wait().unwrap();
+    }
+}
