@@ -190,12 +190,12 @@ impl RunSpan {
     }
 
     pub fn record_pid(&self, pid: i32) {
-        self.span.record("process.pid", pid);
+        self.span.record("process.pid", pid as i64);
     }
 
     /// Notes how the child ended; a non-zero code marks the span as an error.
     pub fn record_exit(&self, code: u8, exit: &ChildExit) {
-        self.span.record("process.exit.code", code);
+        self.span.record("process.exit.code", code as i64);
         if code != 0 {
             let why = match exit.outcome {
                 Outcome::Signaled(s) => format!("killed by {}", crate::lifecycle::signal_name(s)),

@@ -57,6 +57,7 @@ async fn a_receiver_that_answers_errors_is_reported_and_changes_nothing() {
     let run = run_logwrap([
         "--otlp-endpoint",
         &receiver.endpoint(),
+        "--no-lifecycle",
         "--",
         "sh",
         "-c",

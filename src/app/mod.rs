@@ -68,10 +68,13 @@ pub async fn run(
     }
 
     // The child, or stdin.
-    let mut extra_env = vec![("PYTHONUNBUFFERED".to_string(), "1".to_string())];
-    if let Some(span) = &trace {
-        extra_env.push(("TRACEPARENT".to_string(), span.traceparent()));
-    }
+    // Python block-buffers a pipe; the user's own setting wins.
+    let default_env = vec![("PYTHONUNBUFFERED".to_string(), "1".to_string())];
+    // The child's spans nest under the run.
+    let env = trace
+        .as_ref()
+        .map(|span| vec![("TRACEPARENT".to_string(), span.traceparent())])
+        .unwrap_or_default();
     let (child, inputs) = if pipe_mode {
         let stdin = match std::io::stdin().as_fd().try_clone_to_owned() {
             Ok(fd) => File::from(fd),
@@ -83,7 +86,8 @@ pub async fn run(
         (None, vec![(Stream::Stdout, stdin)])
     } else {
         let options = SpawnOptions {
-            extra_env,
+            default_env,
+            env,
             pty: config.supervise.pty,
         };
         let spawned = match supervise::spawn(&config.command, &options) {
@@ -127,6 +131,9 @@ pub async fn run(
         };
     if let Some(c) = &child {
         tracing::debug!(pid = c.pid, command = ?config.command, "child started");
+        if let Some(span) = &trace {
+            span.record_pid(c.pid);
+        }
     }
 
     let resource = resource::build(

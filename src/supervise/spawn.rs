@@ -33,7 +33,9 @@ pub struct Spawned {
 #[derive(Clone, Debug, Default)]
 pub struct SpawnOptions {
     /// Variables added to the child's environment unless already set.
-    pub extra_env: Vec<(String, String)>,
+    pub default_env: Vec<(String, String)>,
+    /// Variables set in the child's environment, replacing inherited ones.
+    pub env: Vec<(String, String)>,
     /// Run the child on a pseudo-terminal: programs that buffer a pipe
     /// line-buffer a terminal. stdout and stderr then arrive merged.
     pub pty: bool,
@@ -59,10 +61,13 @@ pub fn spawn(argv: &[OsString], options: &SpawnOptions) -> Result<Spawned, Spawn
     };
     let mut command = Command::new(&program);
     command.args(&argv[1..]).stdin(Stdio::inherit());
-    for (key, value) in &options.extra_env {
+    for (key, value) in &options.default_env {
         if std::env::var_os(key).is_none() {
             command.env(key, value);
         }
+    }
+    for (key, value) in &options.env {
+        command.env(key, value);
     }
     let master = if options.pty {
         let (master, slave) = open_pty().map_err(failed)?;

@@ -83,3 +83,24 @@ pub async fn run_command(mut cmd: tokio::process::Command) -> Run {
         elapsed: started.elapsed(),
     }
 }
+
+/// Direct children of `pid`, from /proc.
+pub fn children_of(pid: i32) -> Vec<i32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// Waits until a child of `pid` (a shell) has started a child of its own.
+pub fn wait_for_grandchild(pid: i32) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !children_of(pid)
+        .into_iter()
+        .any(|shell| !children_of(shell).is_empty())
+    {
+        assert!(Instant::now() < deadline, "the shell started nothing");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

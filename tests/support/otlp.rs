@@ -54,7 +54,32 @@ impl OtlpReceiver {
 
     /// The accepted requests, decoded.
     pub fn requests(&self) -> Vec<Received> {
-        self.http.accepted().iter().map(decode).collect()
+        self.http
+            .accepted()
+            .iter()
+            .filter(|c| c.path == "/v1/logs")
+            .map(decode)
+            .collect()
+    }
+
+    /// Spans received at /v1/traces (`--trace`), decoded.
+    pub fn spans(&self) -> Vec<opentelemetry_proto::tonic::trace::v1::Span> {
+        use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+        self.http
+            .accepted()
+            .iter()
+            .filter(|c| c.path == "/v1/traces")
+            .flat_map(|c| {
+                let request = ExportTraceServiceRequest::decode(&c.body[..])
+                    .expect("ExportTraceServiceRequest");
+                request
+                    .resource_spans
+                    .into_iter()
+                    .flat_map(|rs| rs.scope_spans)
+                    .flat_map(|ss| ss.spans)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
     }
 
     /// The line records received so far, in arrival order (lifecycle
@@ -88,6 +113,7 @@ impl OtlpReceiver {
             .wait_until(&format!("{n} records"), |accepted| {
                 accepted
                     .iter()
+                    .filter(|c| c.path == "/v1/logs")
                     .flat_map(|c| records_of(&decode(c).request))
                     .filter(|r| r.event_name.is_empty())
                     .count()
