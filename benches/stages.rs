@@ -180,7 +180,7 @@ fn encode(c: &mut Criterion) {
     let records = batch();
     let mut group = c.benchmark_group("encode");
     group.throughput(Throughput::Elements(records.len() as u64));
-    let mut encoder = RequestEncoder::new(&resource(), "logwrap", "0.1.0");
+    let encoder = RequestEncoder::new(&resource(), "logwrap", "0.1.0");
     let mut out = Vec::with_capacity(1 << 20);
     group.bench_function("direct_512", |b| {
         b.iter(|| {

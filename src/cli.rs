@@ -441,6 +441,42 @@ pub struct Cli {
     )]
     pub when_full: WhenFull,
 
+    /// Keep records that do not fit in memory in segment files here (one
+    /// subdirectory per destination); an earlier run's are sent first
+    #[arg(
+        long,
+        env = "LOGWRAP_BUFFER_DIR",
+        value_name = "DIR",
+        help_heading = "Batching"
+    )]
+    pub buffer_dir: Option<PathBuf>,
+
+    /// Disk space for buffered records, per destination [default: 1GiB]
+    #[arg(long, env = "LOGWRAP_BUFFER_DISK_MAX_BYTES", value_name = "SIZE", value_parser = parse_size, help_heading = "Batching")]
+    pub buffer_disk_max_bytes: Option<usize>,
+
+    /// Write every record to the disk buffer first, not only what overflows
+    /// memory: what logwrap read survives its crash
+    #[arg(long, env = "LOGWRAP_BUFFER_DISK_ALL", help_heading = "Batching")]
+    pub buffer_disk_all: bool,
+
+    /// Requests in flight at once per destination (Loki, file and console
+    /// always send one at a time, to keep order)
+    #[arg(long, env = "LOGWRAP_MAX_IN_FLIGHT", value_name = "N", default_value = "2", value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "Batching")]
+    pub max_in_flight: u16,
+
+    /// First retry delay (then x1.5 each time, with ±50% jitter)
+    #[arg(long, env = "LOGWRAP_RETRY_INITIAL", value_name = "DURATION", default_value = "1s", value_parser = parse_duration, help_heading = "Batching")]
+    pub retry_initial: Duration,
+
+    /// Longest retry delay
+    #[arg(long, env = "LOGWRAP_RETRY_MAX_INTERVAL", value_name = "DURATION", default_value = "30s", value_parser = parse_duration, help_heading = "Batching")]
+    pub retry_max_interval: Duration,
+
+    /// How long one batch is retried before it goes to the disk buffer, or is dropped
+    #[arg(long, env = "LOGWRAP_RETRY_MAX_ELAPSED", value_name = "DURATION", default_value = "5m", value_parser = parse_duration, help_heading = "Batching")]
+    pub retry_max_elapsed: Duration,
+
     // ---- Shutdown -----------------------------------------------------------
     /// After the child exits, how long to keep reading pipes a grandchild may hold open
     #[arg(long, env = "LOGWRAP_DRAIN_TIMEOUT", value_name = "DURATION", default_value = "2s", value_parser = parse_duration, help_heading = "Shutdown")]

@@ -67,6 +67,10 @@ pub struct Config {
     pub resource: ResourceConfig,
     pub batch: BatchConfig,
     pub queue: QueueConfig,
+    pub disk: DiskConfig,
+    pub retry: crate::export::retry::RetryConfig,
+    /// Requests in flight per destination where order does not matter.
+    pub max_in_flight: usize,
     pub exporters: Vec<ExporterConfig>,
     pub shutdown: ShutdownConfig,
     pub supervise: SuperviseConfig,
@@ -158,6 +162,17 @@ impl fmt::Debug for OtlpConfig {
             .field("bearer_token", &self.bearer_token)
             .finish()
     }
+}
+
+/// The disk buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskConfig {
+    /// Where segments go; `None`: no disk buffer.
+    pub dir: Option<PathBuf>,
+    /// Bytes of segments per destination at most. Default 1 GiB.
+    pub max_bytes: u64,
+    /// Every record through disk, not only the overflow.
+    pub all: bool,
 }
 
 /// How the child is run and stopped.
@@ -407,6 +422,9 @@ pub fn resolve(cli: Cli, env: &impl Env) -> Result<Resolved, ConfigErrors> {
             ),
         }
     }
+    if cli.buffer_disk_all && cli.buffer_dir.is_none() {
+        r.error("--buffer-disk-all", "needs --buffer-dir DIR");
+    }
     let otlp_configured = exporters
         .iter()
         .any(|e| matches!(e, ExporterConfig::Otlp(_)));
@@ -484,6 +502,17 @@ pub fn resolve(cli: Cli, env: &impl Env) -> Result<Resolved, ConfigErrors> {
             drain_timeout: cli.drain_timeout,
             shutdown_timeout: cli.shutdown_timeout,
         },
+        disk: DiskConfig {
+            dir: cli.buffer_dir.clone(),
+            max_bytes: cli.buffer_disk_max_bytes.map_or(1 << 30, |b| b as u64),
+            all: cli.buffer_disk_all,
+        },
+        retry: crate::export::retry::RetryConfig {
+            initial: cli.retry_initial,
+            max_interval: cli.retry_max_interval.max(cli.retry_initial),
+            max_elapsed: cli.retry_max_elapsed,
+        },
+        max_in_flight: cli.max_in_flight as usize,
         supervise: SuperviseConfig {
             stop_timeout: cli.stop_timeout,
             signal_target: if cli.signal_group {

@@ -7,6 +7,7 @@
 //! | event | attributes |
 //! |---|---|
 //! | `logwrap.process.start` | `process.pid`, `process.command`, `process.creation.time`, `process.command_args` (only with `--resource-command-args`) |
+//! | `logwrap.dropped` | `logwrap.dropped.count`, `.queue_full`, `.failed`, `.first_time`, `.last_time`, `logwrap.destination` (sent after records were lost, once delivery works again) |
 //! | `logwrap.process.exit` | `process.pid`, `process.exit.code` (logwrap's own exit code: 128+N for signal N), `process.exit.time`, `logwrap.process.signal` and `logwrap.process.signal_number` (when killed by a signal), `logwrap.process.duration_ms`, `logwrap.process.max_rss_bytes`, `logwrap.process.cpu.user_seconds`, `logwrap.process.cpu.system_seconds` (the kernel's rusage) |
 //!
 //! Standard names where the semantic conventions have them, `logwrap.*`
@@ -133,6 +134,36 @@ pub fn exited(exit: &ChildExit, code: u8, pid: i32, ran_for: Duration, at: Syste
         SeverityNumber::ERROR
     };
     event(EXIT, at, severity, body, attributes)
+}
+
+pub const DROPPED: &str = "logwrap.dropped";
+
+/// Records were lost for a destination: how many, why, and over which time,
+/// sent once delivery works again so the gap is visible in the backend.
+pub fn dropped(destination: &str, drops: &crate::telemetry::Drops) -> Record {
+    let at = SystemTime::now();
+    let from = UNIX_EPOCH + Duration::from_nanos(drops.first_unix_nano);
+    let to = UNIX_EPOCH + Duration::from_nanos(drops.last_unix_nano);
+    let total = drops.queue_full + drops.failed;
+    let attributes = vec![
+        attr("logwrap.dropped.count", Value::Int(total as i64)),
+        attr(
+            "logwrap.dropped.queue_full",
+            Value::Int(drops.queue_full as i64),
+        ),
+        attr("logwrap.dropped.failed", Value::Int(drops.failed as i64)),
+        attr("logwrap.dropped.first_time", iso(from)),
+        attr("logwrap.dropped.last_time", iso(to)),
+        attr("logwrap.destination", text(destination.to_string())),
+    ];
+    let body = format!(
+        "logwrap dropped {total} records for {destination} between {} and {} (queue full: {}, delivery failed: {})",
+        humantime::format_rfc3339_millis(from),
+        humantime::format_rfc3339_millis(to),
+        drops.queue_full,
+        drops.failed
+    );
+    event(DROPPED, at, SeverityNumber::WARN, body, attributes)
 }
 
 /// `SIGTERM` for 15, and so on; `signal N` for the unnamed.

@@ -153,6 +153,9 @@ impl std::fmt::Display for Str {
     }
 }
 
+/// Key-value pairs: record attributes, resource attributes, map values.
+pub type Attributes = Vec<(Str, Value)>;
+
 /// An OTel `AnyValue`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {

@@ -74,7 +74,7 @@ where
 pub struct DestinationStats {
     /// Records accepted into the destination's queue.
     pub queued: AtomicU64,
-    /// Records dropped because the queue was full.
+    /// Records dropped because the queue (and the disk buffer) was full.
     pub dropped_full: AtomicU64,
     /// Records the destination accepted.
     pub exported: AtomicU64,
@@ -84,6 +84,27 @@ pub struct DestinationStats {
     pub rejected: AtomicU64,
     /// Export attempts that were retried.
     pub retries: AtomicU64,
+    /// Records that went to the disk buffer instead of the memory queue.
+    pub spilled: AtomicU64,
+    /// Queued records the exporter moved to the disk buffer (out of time).
+    pub moved_to_disk: AtomicU64,
+    /// Records sent from the disk buffer.
+    pub replayed: AtomicU64,
+    /// Drops already reported in a dropped-records notice, by kind.
+    notified_full: AtomicU64,
+    notified_failed: AtomicU64,
+    /// Time of the first and last drop not yet reported (ns since the epoch; 0 = none).
+    first_drop: AtomicU64,
+    last_drop: AtomicU64,
+}
+
+/// What a dropped-records notice reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Drops {
+    pub queue_full: u64,
+    pub failed: u64,
+    pub first_unix_nano: u64,
+    pub last_unix_nano: u64,
 }
 
 impl DestinationStats {
@@ -95,9 +116,46 @@ impl DestinationStats {
         counter.load(Ordering::Relaxed)
     }
 
-    /// Records queued but neither delivered nor given up on yet.
+    /// Records `n` drops into `counter` (queue full or failed) at `now`.
+    pub fn drop_records(&self, counter: &AtomicU64, n: usize, now_unix_nano: u64) {
+        if n == 0 {
+            return;
+        }
+        Self::add(counter, n);
+        let _ = self.first_drop.compare_exchange(
+            0,
+            now_unix_nano,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+        self.last_drop.fetch_max(now_unix_nano, Ordering::Relaxed);
+    }
+
+    /// Drops since the last notice, if any; marks them reported.
+    pub fn take_drops(&self) -> Option<Drops> {
+        let full = Self::get(&self.dropped_full);
+        let failed = Self::get(&self.failed);
+        let full_before = self.notified_full.swap(full, Ordering::Relaxed);
+        let failed_before = self.notified_failed.swap(failed, Ordering::Relaxed);
+        if full == full_before && failed == failed_before {
+            return None;
+        }
+        let first = self.first_drop.swap(0, Ordering::Relaxed);
+        let last = self.last_drop.swap(0, Ordering::Relaxed);
+        Some(Drops {
+            queue_full: full - full_before,
+            failed: failed - failed_before,
+            first_unix_nano: first,
+            last_unix_nano: last.max(first),
+        })
+    }
+
+    /// Records queued but neither delivered, moved to disk nor given up on.
     pub fn unsent(&self) -> u64 {
-        let done = Self::get(&self.exported) + Self::get(&self.failed) + Self::get(&self.rejected);
+        let done = Self::get(&self.exported)
+            + Self::get(&self.failed)
+            + Self::get(&self.rejected)
+            + Self::get(&self.moved_to_disk);
         Self::get(&self.queued).saturating_sub(done)
     }
 }

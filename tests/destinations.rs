@@ -367,9 +367,10 @@ async fn loki_400_is_dropped_with_its_reason_and_429_is_retried() {
     .await;
     assert_eq!(run.code, Some(0));
     let seen = loki.http.captured();
+    // The fourth request is the notice that one record was dropped.
     assert_eq!(
         seen.iter().map(|c| c.status).collect::<Vec<_>>(),
-        [429, 400, 204]
+        [429, 400, 204, 204]
     );
     assert!(
         seen[1].at - seen[0].at >= Duration::from_millis(900),
@@ -381,6 +382,17 @@ async fn loki_400_is_dropped_with_its_reason_and_429_is_retried() {
         "{err}"
     );
     assert_eq!(loki.entries().len(), 1);
+    let notice: Vec<_> = loki
+        .all_entries()
+        .into_iter()
+        .filter(|e| e.meta("event_name") == Some("logwrap.dropped"))
+        .collect();
+    assert_eq!(notice.len(), 1, "one dropped-records notice");
+    assert_eq!(
+        notice[0].meta("logwrap_dropped_failed"),
+        Some("1"),
+        "{notice:?}"
+    );
 }
 
 #[tokio::test]

@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
         }
         assert!(r.severity.number.0 <= 24);
     }
-    let mut encoder = logwrap::export::otlp_proto::RequestEncoder::new(&[], "fuzz", "0");
+    let encoder = logwrap::export::otlp_proto::RequestEncoder::new(&[], "fuzz", "0");
     let mut out = Vec::new();
     encoder.encode(&records, &mut out);
     let mut json = Vec::new();

@@ -35,17 +35,19 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::buffer;
-use crate::config::Config;
-use crate::export::{self, Destination, Exporter, retry::RetryConfig};
+use crate::buffer::disk::DiskBuffer;
+use crate::config::{Config, ExporterConfig};
+use crate::export::otlp_proto::RequestEncoder;
+use crate::export::{self, Destination, Exporter, Spill};
 use crate::lifecycle;
 use crate::read::{self, PassThrough, ReaderConfig};
-use crate::record::Stream;
+use crate::record::{Str, Stream, Value};
 use crate::resource::{self, ChildInfo};
 use crate::supervise::{
     self, ChildExit, Outcome, SignalSet, SignalTarget, SpawnError, SpawnOptions, descendants,
 };
 use crate::telemetry::{DestinationStats, ReadStats};
-pub use sink::{Fanout, RunTrace, StreamSink};
+pub use sink::{Fanout, Outlet, RunTrace, StreamSink};
 use stop::{StopPipe, all_done};
 
 /// A started child.
@@ -161,16 +163,37 @@ pub async fn run(
                 continue;
             }
         };
+        let name = exporter.name();
         let (tx, rx) = buffer::queue(config.queue);
         let stats = Arc::new(DestinationStats::default());
-        all_stats.push((exporter.name(), stats.clone()));
-        fanout.destinations.push((tx, stats.clone()));
+        all_stats.push((name, stats.clone()));
+        let spill = config
+            .disk
+            .dir
+            .as_ref()
+            .and_then(|dir| open_disk(&dir.join(name), config.disk.max_bytes, &resource));
+        fanout.destinations.push(Outlet {
+            name,
+            queue: tx,
+            stats: stats.clone(),
+            spill: spill.clone(),
+            disk_all: config.disk.all,
+        });
+        // Loki wants each stream in order; a file and the console too.
+        let ordered = matches!(
+            exporter_config,
+            ExporterConfig::Loki(_) | ExporterConfig::File(_) | ExporterConfig::Console
+        );
         let destination = Destination {
+            config: exporter_config.clone(),
             exporter,
             queue: rx,
             batch: config.batch,
-            retry: RetryConfig::default(),
+            retry: config.retry,
             stats,
+            disk: spill,
+            max_in_flight: if ordered { 1 } else { config.max_in_flight },
+            resource: resource.clone(),
         };
         tasks.push(tokio::spawn(export::run(destination, shutdown_rx.clone())));
     }
@@ -315,8 +338,15 @@ pub async fn run(
             let _ = task.await;
         }
     };
+    // Past the deadline, exporters move what is left to the disk buffer;
+    // give them a moment for that.
+    let hard_stop = if config.disk.dir.is_some() {
+        deadline + Duration::from_secs(2)
+    } else {
+        deadline
+    };
     tokio::select! {
-        r = tokio::time::timeout_at(deadline.into(), flush) => {
+        r = tokio::time::timeout_at(hard_stop.into(), flush) => {
             if r.is_err() && !hurry {
                 tracing::warn!(shutdown_timeout = ?config.shutdown.shutdown_timeout, "delivery did not finish in time");
             }
@@ -330,6 +360,26 @@ pub async fn run(
     }
     report_undelivered(&all_stats);
     outcome
+}
+
+/// Opens a destination's disk buffer; without one (with an error logged)
+/// the destination runs on memory alone.
+fn open_disk(dir: &std::path::Path, max_bytes: u64, resource: &[(Str, Value)]) -> Option<Spill> {
+    match DiskBuffer::open(dir, max_bytes) {
+        Ok(disk) => Some(Spill {
+            disk: Arc::new(disk),
+            encoder: Arc::new(RequestEncoder::new(
+                resource,
+                "logwrap",
+                env!("CARGO_PKG_VERSION"),
+            )),
+            warned: Arc::default(),
+        }),
+        Err(e) => {
+            tracing::error!(dir = %dir.display(), error = %e, "cannot use the disk buffer; running on memory alone");
+            None
+        }
+    }
 }
 
 /// Waits for the child; on SIGTERM/SIGINT starts `--stop-timeout`, after

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::buffer::QueueSender;
+use crate::export::Spill;
 use crate::parse::{ParseConfig, Parser};
 use crate::read::LineSink;
 use crate::record::{Line, Record, Stream};
@@ -18,10 +19,22 @@ pub struct RunTrace {
     pub flags: u32,
 }
 
+/// One destination as the readers see it.
+#[derive(Clone)]
+pub struct Outlet {
+    pub name: &'static str,
+    pub queue: QueueSender,
+    pub stats: Arc<DestinationStats>,
+    /// Where records that do not fit in memory go, if anywhere.
+    pub spill: Option<Spill>,
+    /// Every record goes through the disk buffer (`--buffer-disk-all`).
+    pub disk_all: bool,
+}
+
 /// Hands records to every destination's queue.
 #[derive(Clone)]
 pub struct Fanout {
-    pub destinations: Vec<(QueueSender, Arc<DestinationStats>)>,
+    pub destinations: Vec<Outlet>,
     pub trace: Option<RunTrace>,
 }
 
@@ -40,21 +53,49 @@ impl Fanout {
         }
         let last = self.destinations.len() - 1;
         let mut records = Some(records);
-        for (i, (queue, stats)) in self.destinations.iter().enumerate() {
+        for (i, outlet) in self.destinations.iter().enumerate() {
             let batch = if i == last {
                 records.take().unwrap_or_default()
             } else {
                 records.clone().unwrap_or_default()
             };
-            let pushed = queue.push(batch);
-            DestinationStats::add(&stats.queued, pushed.accepted);
-            // Evicted records had been counted as queued: move them to dropped.
-            DestinationStats::add(&stats.dropped_full, pushed.dropped_new + pushed.dropped_old);
-            if pushed.dropped_old > 0 {
-                stats.queued.fetch_sub(
-                    pushed.dropped_old as u64,
-                    std::sync::atomic::Ordering::Relaxed,
-                );
+            outlet.push(batch);
+        }
+    }
+}
+
+impl Outlet {
+    fn push(&self, records: Vec<Record>) {
+        let n = records.len();
+        if self.disk_all
+            && let Some(spill) = &self.spill
+            && spill.write(self.name, &records)
+        {
+            DestinationStats::add(&self.stats.spilled, n);
+            return;
+        }
+        let pushed = self.queue.push(records);
+        DestinationStats::add(&self.stats.queued, pushed.accepted);
+        // Evicted records had been counted as queued.
+        if !pushed.evicted.is_empty() {
+            self.stats.queued.fetch_sub(
+                pushed.evicted.len() as u64,
+                std::sync::atomic::Ordering::Relaxed,
+            );
+        }
+        for overflow in [pushed.rejected, pushed.evicted] {
+            if overflow.is_empty() {
+                continue;
+            }
+            match &self.spill {
+                Some(spill) if spill.write(self.name, &overflow) => {
+                    DestinationStats::add(&self.stats.spilled, overflow.len());
+                }
+                _ => self.stats.drop_records(
+                    &self.stats.dropped_full,
+                    overflow.len(),
+                    crate::read::now_unix_nano(),
+                ),
             }
         }
     }

@@ -20,7 +20,11 @@
 //! is a `Mutex` (held for a few pointer moves per read, not per line) with a
 //! `Condvar` for blocked producers and a `tokio::sync::Notify` for the consumer.
 //!
-//! Not here: batching (batch), delivery and retries (export).
+//! Not here: batching (batch), delivery and retries (export). The disk side
+//! of the buffer is [`disk`].
+
+pub mod disk;
+pub mod frame;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -108,14 +112,15 @@ pub fn queue(config: QueueConfig) -> (QueueSender, QueueReceiver) {
     )
 }
 
-/// What happened to the records of one push.
-#[derive(Debug, Default, PartialEq, Eq)]
+/// What happened to the records of one push. Records that did not stay are
+/// handed back, so the caller can spill them to disk or count them dropped.
+#[derive(Debug, Default, PartialEq)]
 pub struct Pushed {
     pub accepted: usize,
     /// New records that did not fit (drop-newest, or no consumer).
-    pub dropped_new: usize,
+    pub rejected: Vec<Record>,
     /// Queued records evicted to make room (drop-oldest).
-    pub dropped_old: usize,
+    pub evicted: Vec<Record>,
 }
 
 /// The producer side; dropping the last one closes the queue.
@@ -154,7 +159,7 @@ impl QueueSender {
         let mut state = self.shared.lock();
         let mut outcome = Pushed::default();
         if state.consumer_gone {
-            outcome.dropped_new = records.len();
+            outcome.rejected = records;
             return outcome;
         }
         if state.held + bytes > max {
@@ -170,7 +175,7 @@ impl QueueSender {
                             .unwrap_or_else(|p| p.into_inner());
                     }
                     if state.consumer_gone {
-                        outcome.dropped_new = records.len();
+                        outcome.rejected = records;
                         return outcome;
                     }
                 }
@@ -180,20 +185,18 @@ impl QueueSender {
                             break;
                         };
                         state.held -= old.bytes;
-                        outcome.dropped_old += old.records.len();
+                        outcome.evicted.extend(old.records);
                     }
                     if state.held + bytes > max {
                         // What is held is in batches or in flight, not queued.
                         let kept = fit(&records, max.saturating_sub(state.held));
-                        outcome.dropped_new = records.len() - kept;
-                        records.truncate(kept);
+                        outcome.rejected = records.split_off(kept);
                         bytes = records.iter().map(Record::weight).sum();
                     }
                 }
                 WhenFull::DropNewest => {
                     let kept = fit(&records, max.saturating_sub(state.held));
-                    outcome.dropped_new = records.len() - kept;
-                    records.truncate(kept);
+                    outcome.rejected = records.split_off(kept);
                     bytes = records.iter().map(Record::weight).sum();
                 }
             }
@@ -248,6 +251,13 @@ impl QueueReceiver {
         self.shared.lock().chunks.pop_front()
     }
 
+    /// A handle that gives budget back; deliveries in flight hold one.
+    pub fn budget(&self) -> Budget {
+        Budget {
+            shared: self.shared.clone(),
+        }
+    }
+
     /// Gives back the budget of records that have left memory.
     pub fn release(&self, bytes: usize) {
         let mut state = self.shared.lock();
@@ -259,6 +269,21 @@ impl QueueReceiver {
     /// Bytes currently held (queued, batched or in flight).
     pub fn held_bytes(&self) -> usize {
         self.shared.lock().held
+    }
+}
+
+/// Gives budget back from wherever records leave memory.
+#[derive(Clone)]
+pub struct Budget {
+    shared: Arc<Shared>,
+}
+
+impl Budget {
+    pub fn release(&self, bytes: usize) {
+        let mut state = self.shared.lock();
+        state.held = state.held.saturating_sub(bytes);
+        drop(state);
+        self.shared.room.notify_all();
     }
 }
 
@@ -320,12 +345,16 @@ mod tests {
         assert_eq!(tx.push(records(3)).accepted, 3);
         let outcome = tx.push(records(4));
         assert_eq!(
-            outcome,
-            Pushed {
-                accepted: 2,
-                dropped_new: 2,
-                dropped_old: 0
-            }
+            (
+                outcome.accepted,
+                outcome.rejected.len(),
+                outcome.evicted.len()
+            ),
+            (2, 2, 0)
+        );
+        assert_eq!(
+            outcome.rejected[0].observed_unix_nano, 2,
+            "the newest are handed back"
         );
         let first = rx.try_recv().unwrap();
         assert_eq!(first.records[0].observed_unix_nano, 0);
@@ -338,12 +367,12 @@ mod tests {
         tx.push(records(3));
         let outcome = tx.push(records(4));
         assert_eq!(
-            outcome,
-            Pushed {
-                accepted: 4,
-                dropped_new: 0,
-                dropped_old: 3
-            }
+            (
+                outcome.accepted,
+                outcome.rejected.len(),
+                outcome.evicted.len()
+            ),
+            (4, 0, 3)
         );
         assert_eq!(rx.try_recv().unwrap().records.len(), 4);
         assert!(rx.try_recv().is_none());
@@ -355,7 +384,7 @@ mod tests {
         tx.push(records(3));
         let chunk = rx.try_recv().unwrap();
         // Taken but not released: still counts.
-        assert_eq!(tx.push(records(1)).dropped_new, 1);
+        assert_eq!(tx.push(records(1)).rejected.len(), 1);
         rx.release(chunk.bytes);
         assert_eq!(tx.push(records(1)).accepted, 1);
     }
@@ -371,7 +400,7 @@ mod tests {
         rx.release(chunk.bytes);
         let outcome = producer.join().unwrap();
         assert_eq!(outcome.accepted, 2);
-        assert_eq!(outcome.dropped_new, 0);
+        assert!(outcome.rejected.is_empty());
     }
 
     #[test]
@@ -379,7 +408,7 @@ mod tests {
         let (tx, rx) = queue(config(1, WhenFull::Block));
         tx.push(records(1));
         drop(rx);
-        assert_eq!(tx.push(records(2)).dropped_new, 2);
+        assert_eq!(tx.push(records(2)).rejected.len(), 2);
     }
 
     #[test]

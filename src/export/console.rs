@@ -15,27 +15,26 @@ use crate::export::json;
 use crate::record::Record;
 
 pub struct ConsoleExporter {
-    out: tokio::io::Stdout,
-    buf: Vec<u8>,
+    out: tokio::sync::Mutex<tokio::io::Stdout>,
 }
 
 impl ConsoleExporter {
     pub fn new() -> Self {
         ConsoleExporter {
-            out: tokio::io::stdout(),
-            buf: Vec::new(),
+            out: tokio::sync::Mutex::new(tokio::io::stdout()),
         }
     }
 
-    pub async fn export(&mut self, records: &[Record]) -> Result<Accepted, ExportError> {
-        self.buf.clear();
+    pub async fn export(&self, records: &[Record]) -> Result<Accepted, ExportError> {
+        let mut buf = Vec::with_capacity(records.len() * 200);
         for r in records {
-            json::write_record(&mut self.buf, r);
-            self.buf.push(b'\n');
+            json::write_record(&mut buf, r);
+            buf.push(b'\n');
         }
+        let mut out = self.out.lock().await;
         let written = async {
-            self.out.write_all(&self.buf).await?;
-            self.out.flush().await
+            out.write_all(&buf).await?;
+            out.flush().await
         };
         written.await.map_err(|e| ExportError::Permanent {
             reason: format!("cannot write to stdout: {e}"),

@@ -33,6 +33,8 @@
 //! Timestamp { seconds = 1, nanos = 2 }.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use base64::Engine;
@@ -98,9 +100,10 @@ pub struct LokiExporter {
     /// Resource attributes sent as structured metadata (all but service.name).
     resource_metadata: Vec<(String, String)>,
     resource: Vec<(Str, Value)>,
-    structured_metadata: bool,
+    /// Send structured metadata; turned off for good by a server that refuses it.
+    structured_metadata: AtomicBool,
     /// Last timestamp sent per stream, to keep them strictly increasing.
-    last_timestamp: HashMap<String, u64>,
+    last_timestamp: Mutex<HashMap<String, u64>>,
 }
 
 /// One entry, ready to encode.
@@ -131,27 +134,28 @@ impl LokiExporter {
             .collect();
         Ok(LokiExporter {
             client,
-            structured_metadata: config.structured_metadata,
+            structured_metadata: AtomicBool::new(config.structured_metadata),
             config,
             service_name,
             resource_metadata,
             resource: resource.to_vec(),
-            last_timestamp: HashMap::new(),
+            last_timestamp: Mutex::new(HashMap::new()),
         })
     }
 
-    pub async fn export(&mut self, records: &[Record]) -> Result<Accepted, ExportError> {
+    pub async fn export(&self, records: &[Record]) -> Result<Accepted, ExportError> {
         let streams = self.group(records);
         match self.push(&streams).await {
             Err(ExportError::Permanent { reason })
-                if self.structured_metadata && disallows_metadata(&reason) =>
+                if self.structured_metadata.load(Ordering::Relaxed)
+                    && disallows_metadata(&reason) =>
             {
                 tracing::warn!(
                     destination = "loki",
                     "Loki does not accept structured metadata (before 2.9, or allow_structured_metadata: false); \
                      sending without it from now on"
                 );
-                self.structured_metadata = false;
+                self.structured_metadata.store(false, Ordering::Relaxed);
                 self.push(&streams).await
             }
             other => other,
@@ -159,7 +163,7 @@ impl LokiExporter {
     }
 
     async fn push(&self, streams: &Streams) -> Result<Accepted, ExportError> {
-        let with_metadata = self.structured_metadata;
+        let with_metadata = self.structured_metadata.load(Ordering::Relaxed);
         let (body, content_type, encoding) = match self.config.encoding {
             LokiEncoding::Protobuf => {
                 let raw = encode_protobuf(streams, with_metadata);
@@ -223,7 +227,7 @@ impl LokiExporter {
 
     /// Groups records by label set, entries of each stream in time order
     /// with strictly increasing timestamps.
-    fn group(&mut self, records: &[Record]) -> Streams {
+    fn group(&self, records: &[Record]) -> Streams {
         let mut streams: Vec<(String, Labels, Vec<Entry>)> = Vec::new();
         for r in records {
             let labels = self.labels_of(r);
@@ -242,9 +246,13 @@ impl LokiExporter {
                 None => streams.push((key, labels, vec![entry])),
             }
         }
+        let mut last_timestamp = self
+            .last_timestamp
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         for (key, _, entries) in &mut streams {
             entries.sort_by_key(|e| e.timestamp);
-            let last = self.last_timestamp.entry(key.clone()).or_insert(0);
+            let last = last_timestamp.entry(key.clone()).or_insert(0);
             for e in entries.iter_mut() {
                 if e.timestamp <= *last {
                     e.timestamp = *last + 1;
@@ -282,7 +290,7 @@ impl LokiExporter {
     }
 
     fn metadata_of(&self, r: &Record) -> Vec<(String, String)> {
-        if !self.structured_metadata {
+        if !self.structured_metadata.load(Ordering::Relaxed) {
             return Vec::new();
         }
         let mut m = Vec::with_capacity(4 + r.attributes.len() + self.resource_metadata.len());
@@ -602,7 +610,7 @@ mod tests {
 
     #[test]
     fn streams_are_grouped_sorted_and_strictly_increasing() {
-        let mut e = exporter(vec![LokiLabel {
+        let e = exporter(vec![LokiLabel {
             name: "level".into(),
             value: LabelValue::Attribute("severity".into()),
         }]);

@@ -7,15 +7,21 @@
 //! ```
 //!
 //! One task per destination runs [`run`]: it fills the batcher from the queue,
-//! sends a batch when it is full or its delay is up, and after the last
-//! producer is gone (or the app says stop) flushes what is left at once.
-//! Retries happen inside `deliver`; while one batch is retried the queue keeps
-//! filling, and its byte budget decides what happens to new records.
+//! sends a batch when it is full or its delay is up (up to `--max-in-flight`
+//! at once where order does not matter), and after the last producer is gone
+//! (or the app says stop) flushes what is left at once. Retries happen inside
+//! `deliver`; while a batch is retried the queue keeps filling, and its byte
+//! budget decides what happens to new records: dropped and counted, or, with
+//! a disk buffer, written to disk. Frames on disk (an outage's overflow, or
+//! what an earlier run left) are sent first, one at a time. After drops, the
+//! next successful delivery is followed by a `logwrap.dropped` record saying
+//! how many and when.
 //!
 //! Shutdown follows the data. The app sends a deadline on the `shutdown`
 //! channel when the child has exited; from then on every open batch goes out
-//! at once, and retries that would end after the deadline are given up and
-//! counted. The app also bounds the whole task with `--shutdown-timeout`.
+//! at once, and retries that would end after the deadline are given up:
+//! moved to the disk buffer if there is one, else counted. The app bounds
+//! the whole task with `--shutdown-timeout`.
 
 pub mod console;
 pub mod http;
@@ -31,15 +37,20 @@ pub mod secret;
 pub mod tls;
 pub mod wire;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 
 use crate::batch::{Batch, BatchConfig, Batcher};
-use crate::buffer::QueueReceiver;
+use crate::buffer::disk::DiskBuffer;
+use crate::buffer::{Budget, QueueReceiver};
+use crate::config::ExporterConfig;
 use crate::record::Record;
+use crate::record::{Attributes, Str, Value};
 use crate::telemetry::DestinationStats;
+use otlp_proto::RequestEncoder;
 
 use retry::{Backoff, RetryConfig};
 
@@ -111,7 +122,7 @@ impl Exporter {
         }
     }
 
-    pub async fn export(&mut self, records: &[Record]) -> Result<Accepted, ExportError> {
+    pub async fn export(&self, records: &[Record]) -> Result<Accepted, ExportError> {
         match self {
             Exporter::OtlpHttp(e) => e.export(records).await,
             Exporter::OtlpGrpc(e) => e.export(records).await,
@@ -123,49 +134,131 @@ impl Exporter {
     }
 }
 
-/// One destination: its exporter, its queue, its counters.
+/// One destination: its exporter, its queue, its counters, its disk buffer.
 pub struct Destination {
+    pub config: ExporterConfig,
     pub exporter: Exporter,
     pub queue: QueueReceiver,
     pub batch: BatchConfig,
     pub retry: RetryConfig,
     pub stats: Arc<DestinationStats>,
+    pub disk: Option<Spill>,
+    /// Requests in flight at once (1 for destinations that need order).
+    pub max_in_flight: usize,
+    /// The run's resource, to tell this run's disk frames from older ones.
+    pub resource: Attributes,
+}
+
+/// A destination's disk buffer and the encoder of its frames.
+#[derive(Clone)]
+pub struct Spill {
+    pub disk: Arc<DiskBuffer>,
+    pub encoder: Arc<RequestEncoder>,
+    /// Warned that the disk refused a write (once per outage).
+    pub warned: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Spill {
+    /// Writes records to disk; false (with one warning) when the disk refuses.
+    pub fn write(&self, name: &str, records: &[Record]) -> bool {
+        if records.is_empty() {
+            return true;
+        }
+        let payload = crate::buffer::frame::encode(&self.encoder, records);
+        match self.disk.append(&payload) {
+            Ok(()) => {
+                self.warned
+                    .store(false, std::sync::atomic::Ordering::Relaxed);
+                true
+            }
+            Err(e) => {
+                if !self.warned.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    tracing::warn!(destination = name, error = %e, "the disk buffer refuses records; falling back to --when-full");
+                }
+                false
+            }
+        }
+    }
 }
 
 /// `None` while running; the deadline for delivery once shutting down.
 pub type ShutdownSignal = watch::Receiver<Option<Instant>>;
 
+/// What the deliveries of one destination share.
+struct Shared {
+    name: &'static str,
+    exporter: Exporter,
+    stats: Arc<DestinationStats>,
+    backoff: Mutex<Backoff>,
+    /// Start of the current run of failures and their count, for one
+    /// warning per outage and a note when it ends.
+    failing: Mutex<Option<(Instant, u64)>>,
+    disk: Option<Spill>,
+}
+
 /// Runs one destination until its queue closes, or until shutdown is
 /// signalled and the queue is drained.
 pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
-    let mut runner = Runner {
+    let shared = Arc::new(Shared {
         name: dest.exporter.name(),
         exporter: dest.exporter,
-        queue: dest.queue,
         stats: dest.stats,
-        backoff: Backoff::new(dest.retry),
-        failing_since: None,
-    };
+        backoff: Mutex::new(Backoff::new(dest.retry)),
+        failing: Mutex::new(None),
+        disk: dest.disk,
+    });
+    let budget = dest.queue.budget();
+    let queue = dest.queue;
+    let max_in_flight = dest.max_in_flight.max(1);
     let mut batcher = Batcher::new(dest.batch);
+    let mut in_flight: JoinSet<()> = JoinSet::new();
+    let mut replayer = Replayer::new(dest.config, dest.resource);
     loop {
+        // What an earlier run (or an outage) left on disk goes first, one
+        // frame at a time, when nothing else is in flight.
+        if let Some(spill) = &shared.disk
+            && in_flight.is_empty()
+            && !spill.disk.is_empty()
+            && shutdown.borrow().is_none()
+        {
+            replayer.replay_one(&shared, spill, &shutdown).await;
+            continue;
+        }
         let deadline = batcher.deadline();
         let sleep = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now).into());
+        let room = in_flight.len() < max_in_flight;
         tokio::select! {
-            chunk = runner.queue.recv() => match chunk {
-                Some(chunk) => runner.add(&mut batcher, chunk.records, &shutdown).await,
+            chunk = queue.recv(), if room => match chunk {
+                Some(chunk) => {
+                    let now = Instant::now();
+                    for record in chunk.records {
+                        if let Some(batch) = batcher.offer(record, now) {
+                            start(&mut in_flight, max_in_flight, &shared, &budget, batch, &shutdown).await;
+                        }
+                    }
+                    if shutdown.borrow().is_some() && let Some(batch) = batcher.take() {
+                        start(&mut in_flight, max_in_flight, &shared, &budget, batch, &shutdown).await;
+                    }
+                }
                 None => break,
             },
-            () = sleep, if deadline.is_some() => {
+            () = sleep, if deadline.is_some() && room => {
                 if let Some(batch) = batcher.take() {
-                    runner.deliver(batch, &shutdown).await;
+                    start(&mut in_flight, max_in_flight, &shared, &budget, batch, &shutdown).await;
                 }
             }
+            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
             changed = shutdown.changed(), if shutdown.borrow().is_none() => {
                 if changed.is_err() || shutdown.borrow().is_some() {
                     // Take what is queued now; producers still blocked on a
                     // pipe held by a grandchild are not waited for.
-                    while let Some(chunk) = runner.queue.try_recv() {
-                        runner.add(&mut batcher, chunk.records, &shutdown).await;
+                    let now = Instant::now();
+                    while let Some(chunk) = queue.try_recv() {
+                        for record in chunk.records {
+                            if let Some(batch) = batcher.offer(record, now) {
+                                start(&mut in_flight, max_in_flight, &shared, &budget, batch, &shutdown).await;
+                            }
+                        }
                     }
                     break;
                 }
@@ -173,118 +266,274 @@ pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
         }
     }
     if let Some(batch) = batcher.take() {
-        runner.deliver(batch, &shutdown).await;
+        start(
+            &mut in_flight,
+            max_in_flight,
+            &shared,
+            &budget,
+            batch,
+            &shutdown,
+        )
+        .await;
+    }
+    while in_flight.join_next().await.is_some() {}
+    if let Some(spill) = &shared.disk {
+        spill.disk.sync();
     }
 }
 
-struct Runner {
-    name: &'static str,
-    exporter: Exporter,
-    queue: QueueReceiver,
-    stats: Arc<DestinationStats>,
-    backoff: Backoff,
-    /// Start of the current run of failures, for one warning per outage.
-    failing_since: Option<(Instant, u64)>,
+/// Starts delivering a batch, first waiting for a free slot.
+async fn start(
+    in_flight: &mut JoinSet<()>,
+    max: usize,
+    shared: &Arc<Shared>,
+    budget: &Budget,
+    batch: Batch,
+    shutdown: &ShutdownSignal,
+) {
+    while in_flight.len() >= max {
+        in_flight.join_next().await;
+    }
+    let (shared, budget, shutdown) = (shared.clone(), budget.clone(), shutdown.clone());
+    in_flight.spawn(async move {
+        let bytes = batch.bytes;
+        deliver(&shared, &batch.records, &shutdown, false).await;
+        budget.release(bytes);
+    });
 }
 
-impl Runner {
-    async fn add(
-        &mut self,
-        batcher: &mut Batcher,
-        records: Vec<Record>,
-        shutdown: &ShutdownSignal,
-    ) {
-        let now = Instant::now();
-        let shutting_down = shutdown.borrow().is_some();
-        for record in records {
-            if let Some(batch) = batcher.offer(record, now) {
-                self.deliver(batch, shutdown).await;
-            }
-        }
-        // Once the child is gone nothing is gained by waiting for a batch to fill.
-        if shutting_down && let Some(batch) = batcher.take() {
-            self.deliver(batch, shutdown).await;
-        }
-    }
+/// How one delivery ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Delivered {
+    Sent,
+    /// Moved to the disk buffer (out of time).
+    ToDisk,
+    GaveUp,
+}
 
-    /// Sends one batch, retrying as the rules allow, then releases its memory.
-    async fn deliver(&mut self, batch: Batch, shutdown: &ShutdownSignal) {
-        let count = batch.records.len();
-        let started = Instant::now();
-        let max_elapsed = self.backoff.config().max_elapsed;
-        loop {
-            match self.exporter.export(&batch.records).await {
-                Ok(accepted) => {
-                    self.backoff.reset();
-                    if let Some((since, failures)) = self.failing_since.take() {
-                        tracing::info!(
-                            destination = self.name,
-                            failures,
-                            outage_secs = since.elapsed().as_secs_f64(),
-                            "delivery resumed"
-                        );
-                    }
-                    let rejected = (accepted.rejected as usize).min(count);
-                    DestinationStats::add(&self.stats.exported, count - rejected);
-                    if rejected > 0 || accepted.message.is_some() {
-                        DestinationStats::add(&self.stats.rejected, rejected);
-                        tracing::warn!(
-                            destination = self.name,
-                            rejected,
-                            message = accepted.message.as_deref().unwrap_or(""),
-                            "the server rejected part of a batch (partial success); not retried"
-                        );
-                    }
-                    break;
-                }
-                Err(ExportError::Permanent { reason }) => {
-                    DestinationStats::add(&self.stats.failed, count);
-                    tracing::error!(
-                        destination = self.name,
-                        records = count,
-                        error = %reason,
-                        "export failed permanently; dropping the batch"
+/// Sends records, retrying as the rules allow. Out of time, they go to the
+/// disk buffer when there is one, else they are counted as failed. A
+/// `replay` delivery (from disk) is not counted as queued records are.
+async fn deliver(
+    shared: &Shared,
+    records: &[Record],
+    shutdown: &ShutdownSignal,
+    replay: bool,
+) -> Delivered {
+    let count = records.len();
+    let started = Instant::now();
+    let max_elapsed = shared
+        .backoff
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .config()
+        .max_elapsed;
+    loop {
+        match shared.exporter.export(records).await {
+            Ok(accepted) => {
+                shared
+                    .backoff
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .reset();
+                if let Some((since, failures)) = shared
+                    .failing
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take()
+                {
+                    tracing::info!(
+                        destination = shared.name,
+                        failures,
+                        outage_secs = since.elapsed().as_secs_f64(),
+                        "delivery resumed"
                     );
-                    break;
                 }
-                Err(ExportError::Retryable { reason, after }) => {
-                    let delay = after.unwrap_or_else(|| self.backoff.next_delay(fastrand::f64()));
-                    let (_, failures) = self.failing_since.get_or_insert((Instant::now(), 0));
+                let rejected = (accepted.rejected as usize).min(count);
+                let delivered = if replay {
+                    &shared.stats.replayed
+                } else {
+                    &shared.stats.exported
+                };
+                DestinationStats::add(delivered, count - rejected);
+                if rejected > 0 || accepted.message.is_some() {
+                    if !replay {
+                        DestinationStats::add(&shared.stats.rejected, rejected);
+                    }
+                    tracing::warn!(
+                        destination = shared.name,
+                        rejected,
+                        message = accepted.message.as_deref().unwrap_or(""),
+                        "the server rejected part of a batch (partial success); not retried"
+                    );
+                }
+                report_drops(shared).await;
+                return Delivered::Sent;
+            }
+            Err(ExportError::Permanent { reason }) => {
+                if !replay {
+                    shared.stats.drop_records(
+                        &shared.stats.failed,
+                        count,
+                        crate::read::now_unix_nano(),
+                    );
+                }
+                tracing::error!(destination = shared.name, records = count, error = %reason, "export failed permanently; dropping the batch");
+                return Delivered::GaveUp;
+            }
+            Err(ExportError::Retryable { reason, after }) => {
+                let delay = after.unwrap_or_else(|| {
+                    shared
+                        .backoff
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .next_delay(fastrand::f64())
+                });
+                {
+                    let mut failing = shared.failing.lock().unwrap_or_else(|p| p.into_inner());
+                    let (_, failures) = failing.get_or_insert((Instant::now(), 0));
                     *failures += 1;
                     if *failures == 1 {
-                        tracing::warn!(destination = self.name, error = %reason, "export failed; retrying");
+                        tracing::warn!(destination = shared.name, error = %reason, "export failed; retrying");
                     } else {
-                        tracing::debug!(destination = self.name, error = %reason, retry_in = ?delay, "export failed again");
+                        tracing::debug!(destination = shared.name, error = %reason, retry_in = ?delay, "export failed again");
                     }
-                    let give_up_at = (*shutdown.borrow())
-                        .map_or(started + max_elapsed, |d| d.min(started + max_elapsed));
-                    if Instant::now() + delay > give_up_at {
-                        DestinationStats::add(&self.stats.failed, count);
-                        tracing::error!(
-                            destination = self.name,
-                            records = count,
-                            error = %reason,
-                            "export still failing and out of time; dropping the batch"
+                }
+                let deadline = *shutdown.borrow();
+                let give_up_at =
+                    deadline.map_or(started + max_elapsed, |d| d.min(started + max_elapsed));
+                if Instant::now() + delay > give_up_at {
+                    if !replay
+                        && let Some(spill) = &shared.disk
+                        && spill.write(shared.name, records)
+                    {
+                        DestinationStats::add(&shared.stats.moved_to_disk, count);
+                        tracing::warn!(destination = shared.name, records = count, error = %reason, "export still failing; kept the batch in the disk buffer");
+                        return Delivered::ToDisk;
+                    }
+                    if !replay {
+                        shared.stats.drop_records(
+                            &shared.stats.failed,
+                            count,
+                            crate::read::now_unix_nano(),
                         );
-                        break;
                     }
-                    DestinationStats::add(&self.stats.retries, 1);
-                    // A shutdown deadline may make the wait pointless: wake on a
-                    // new one and re-check (the current value counts as seen).
-                    let mut shutdown = shutdown.clone();
-                    shutdown.borrow_and_update();
-                    let deadline_set = async {
-                        if shutdown.changed().await.is_err() {
-                            std::future::pending::<()>().await;
-                        }
-                    };
-                    tokio::select! {
-                        () = tokio::time::sleep(delay) => {}
-                        () = deadline_set => {}
+                    tracing::error!(destination = shared.name, records = count, error = %reason, "export still failing and out of time; dropping the batch");
+                    return Delivered::GaveUp;
+                }
+                DestinationStats::add(&shared.stats.retries, 1);
+                // A shutdown deadline may make the wait pointless: wake on a
+                // new one and re-check (the current value counts as seen).
+                let mut shutdown = shutdown.clone();
+                shutdown.borrow_and_update();
+                let deadline_set = async {
+                    if shutdown.changed().await.is_err() {
+                        std::future::pending::<()>().await;
                     }
+                };
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = deadline_set => {}
                 }
             }
         }
-        self.queue.release(batch.bytes);
     }
+}
+
+/// After a successful delivery: if records were dropped since the last
+/// notice, a record says how many and when, so the gap shows in the backend.
+async fn report_drops(shared: &Shared) {
+    let Some(drops) = shared.stats.take_drops() else {
+        return;
+    };
+    let notice = crate::lifecycle::dropped(shared.name, &drops);
+    if let Err(e) = shared.exporter.export(std::slice::from_ref(&notice)).await {
+        tracing::debug!(destination = shared.name, error = %e, "the dropped-records notice could not be sent");
+    }
+}
+
+/// Sends disk frames, with an exporter for the resource that wrote them.
+struct Replayer {
+    config: ExporterConfig,
+    resource: Attributes,
+    /// Exporter for frames of an earlier run (another resource).
+    other: Option<(Attributes, Arc<Shared>)>,
+}
+
+impl Replayer {
+    fn new(config: ExporterConfig, resource: Attributes) -> Self {
+        Replayer {
+            config,
+            resource,
+            other: None,
+        }
+    }
+
+    async fn replay_one(&mut self, shared: &Arc<Shared>, spill: &Spill, shutdown: &ShutdownSignal) {
+        let disk = spill.disk.clone();
+        let Ok(Some(frame)) = tokio::task::spawn_blocking(move || disk.next()).await else {
+            return;
+        };
+        let decoded = match crate::buffer::frame::decode(&frame.payload) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(destination = shared.name, error = %e, "a disk buffer frame is not an OTLP request; skipping it");
+                spill.disk.delivered(&frame);
+                return;
+            }
+        };
+        let via = if same_run(&decoded.resource, &self.resource) {
+            shared.clone()
+        } else {
+            self.for_resource(shared, decoded.resource)
+        };
+        let outcome = deliver(&via, &decoded.records, shutdown, true).await;
+        if outcome != Delivered::Sent && shutdown.borrow().is_some() {
+            // Out of time at shutdown: the frame stays for the next run.
+            return;
+        }
+        spill.disk.delivered(&frame);
+    }
+
+    fn for_resource(&mut self, shared: &Arc<Shared>, resource: Attributes) -> Arc<Shared> {
+        if let Some((r, s)) = &self.other
+            && *r == resource
+        {
+            return s.clone();
+        }
+        match Exporter::new(&self.config, &resource) {
+            Ok(exporter) => {
+                let s = Arc::new(Shared {
+                    name: shared.name,
+                    exporter,
+                    stats: shared.stats.clone(),
+                    backoff: Mutex::new(Backoff::new(
+                        shared
+                            .backoff
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .config(),
+                    )),
+                    failing: Mutex::new(None),
+                    disk: None,
+                });
+                self.other = Some((resource, s.clone()));
+                s
+            }
+            Err(e) => {
+                tracing::warn!(destination = shared.name, error = %e, "cannot rebuild the exporter for an earlier run's records; sending them with this run's resource");
+                shared.clone()
+            }
+        }
+    }
+}
+
+/// Frames of this run carry this run's resource (same instance id).
+fn same_run(a: &[(Str, Value)], b: &[(Str, Value)]) -> bool {
+    let id = |r: &[(Str, Value)]| {
+        r.iter()
+            .find(|(k, _)| k.as_str() == "service.instance.id")
+            .map(|(_, v)| v.clone())
+    };
+    id(a) == id(b)
 }

@@ -86,7 +86,7 @@ impl HttpExporter {
         })
     }
 
-    pub async fn export(&mut self, records: &[Record]) -> Result<Accepted, ExportError> {
+    pub async fn export(&self, records: &[Record]) -> Result<Accepted, ExportError> {
         let mut body = Vec::with_capacity(records.len() * 300);
         self.lines.render(records, &mut body);
         let request = self
@@ -125,30 +125,28 @@ impl HttpExporter {
 
 pub struct FileExporter {
     path: PathBuf,
-    file: Option<(std::fs::File, u64)>,
     lines: Lines,
-    buf: Vec<u8>,
+    /// The open file and its inode (to notice rotation).
+    file: tokio::sync::Mutex<Option<(std::fs::File, u64)>>,
 }
 
 impl FileExporter {
     pub fn new(path: PathBuf, resource: &[(Str, Value)]) -> Self {
         FileExporter {
             path,
-            file: None,
             lines: Lines::new(resource),
-            buf: Vec::new(),
+            file: tokio::sync::Mutex::new(None),
         }
     }
 
-    pub async fn export(&mut self, records: &[Record]) -> Result<Accepted, ExportError> {
-        self.buf.clear();
-        self.lines.render(records, &mut self.buf);
-        let buf = std::mem::take(&mut self.buf);
+    pub async fn export(&self, records: &[Record]) -> Result<Accepted, ExportError> {
+        let mut buf = Vec::with_capacity(records.len() * 300);
+        self.lines.render(records, &mut buf);
+        let mut file = self.file.lock().await;
         // One write per batch of a few hundred KiB: short enough to do here.
-        let written = self.open()?.write_all(&buf);
-        self.buf = buf;
+        let written = open(&self.path, &mut file)?.write_all(&buf);
         if let Err(e) = written {
-            self.file = None;
+            *file = None;
             return Err(ExportError::Retryable {
                 reason: format!("cannot write to {}: {e}", self.path.display()),
                 after: None,
@@ -156,28 +154,31 @@ impl FileExporter {
         }
         Ok(Accepted::default())
     }
+}
 
-    /// The open file, reopened when the path now names another file (rotated).
-    fn open(&mut self) -> Result<&mut std::fs::File, ExportError> {
-        let current = std::fs::metadata(&self.path).ok().map(|m| m.ino());
-        let stale = match (&self.file, current) {
-            (Some((_, ino)), Some(now)) => *ino != now,
-            _ => true,
-        };
-        if stale {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)
-                .map_err(|e| ExportError::Retryable {
-                    reason: format!("cannot open {}: {e}", self.path.display()),
-                    after: None,
-                })?;
-            let ino = file.metadata().map(|m| m.ino()).unwrap_or(0);
-            self.file = Some((file, ino));
-        }
-        Ok(&mut self.file.as_mut().expect("opened above").0)
+/// The open file, reopened when the path now names another file (rotated).
+fn open<'f>(
+    path: &PathBuf,
+    slot: &'f mut Option<(std::fs::File, u64)>,
+) -> Result<&'f mut std::fs::File, ExportError> {
+    let current = std::fs::metadata(path).ok().map(|m| m.ino());
+    let stale = match (&*slot, current) {
+        (Some((_, ino)), Some(now)) => *ino != now,
+        _ => true,
+    };
+    if stale {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| ExportError::Retryable {
+                reason: format!("cannot open {}: {e}", path.display()),
+                after: None,
+            })?;
+        let ino = file.metadata().map(|m| m.ino()).unwrap_or(0);
+        *slot = Some((file, ino));
     }
+    Ok(&mut slot.as_mut().expect("opened above").0)
 }
 
 #[cfg(test)]
@@ -209,7 +210,7 @@ mod tests {
     async fn the_file_exporter_appends_and_follows_rotation() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.ndjson");
-        let mut e = FileExporter::new(path.clone(), &[]);
+        let e = FileExporter::new(path.clone(), &[]);
         let r = |b: &str| Record::new(Stream::Stdout, 1, Value::Str(Str::from(b.to_string())));
         e.export(&[r("a")]).await.unwrap();
         std::fs::rename(&path, dir.path().join("out.ndjson.1")).unwrap();

@@ -84,7 +84,7 @@ impl OtlpGrpcExporter {
         })
     }
 
-    pub async fn export(&mut self, records: &[Record]) -> Result<Accepted, ExportError> {
+    pub async fn export(&self, records: &[Record]) -> Result<Accepted, ExportError> {
         let mut body = Vec::with_capacity(records.len() * 160);
         self.encoder.encode(records, &mut body);
         let mut request = tonic::Request::new(body);
@@ -102,15 +102,15 @@ impl OtlpGrpcExporter {
             })?;
             request.metadata_mut().insert("authorization", value);
         }
-        self.client
-            .ready()
-            .await
-            .map_err(|e| ExportError::Retryable {
-                reason: format!("cannot connect to {}: {e}", self.endpoint),
-                after: None,
-            })?;
+        // A clone per call: cheap (the channel is shared) and lets several
+        // calls be in flight.
+        let mut client = self.client.clone();
+        client.ready().await.map_err(|e| ExportError::Retryable {
+            reason: format!("cannot connect to {}: {e}", self.endpoint),
+            after: None,
+        })?;
         let path = tonic::codegen::http::uri::PathAndQuery::from_static(EXPORT_PATH);
-        match self.client.unary(request, path, RawCodec).await {
+        match client.unary(request, path, RawCodec).await {
             Ok(response) => Ok(accepted_from(Some(response.into_inner()))),
             Err(status) => Err(status_error(&status)),
         }

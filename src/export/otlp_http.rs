@@ -89,9 +89,9 @@ impl OtlpHttpExporter {
         })
     }
 
-    pub async fn export(&mut self, records: &[Record]) -> Result<Accepted, ExportError> {
+    pub async fn export(&self, records: &[Record]) -> Result<Accepted, ExportError> {
         let mut body = Vec::with_capacity(records.len() * 160);
-        match &mut self.encoder {
+        match &self.encoder {
             Encoder::Protobuf(e) => e.encode(records, &mut body),
             Encoder::Json(e) => e.encode(records, &mut body),
         }

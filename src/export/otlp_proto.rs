@@ -169,8 +169,6 @@ pub struct RequestEncoder {
     /// `InstrumentationScope` message body.
     scope: Vec<u8>,
     fixed: FixedAttributes,
-    /// Reused per-record sizes of the batch being encoded.
-    sizes: Vec<usize>,
 }
 
 impl RequestEncoder {
@@ -190,19 +188,15 @@ impl RequestEncoder {
             resource,
             scope,
             fixed: FixedAttributes::new(),
-            sizes: Vec::new(),
         }
     }
 
     /// Appends one `ExportLogsServiceRequest` holding `records` to `out`.
-    pub fn encode(&mut self, records: &[Record], out: &mut Vec<u8>) {
-        self.sizes.clear();
-        let mut scope_logs_len = field_len(self.scope.len());
-        for r in records {
-            let len = self.record_len(r);
-            self.sizes.push(len);
-            scope_logs_len += field_len(len);
-        }
+    pub fn encode(&self, records: &[Record], out: &mut Vec<u8>) {
+        // One allocation per batch: each record's size, computed once.
+        let sizes: Vec<usize> = records.iter().map(|r| self.record_len(r)).collect();
+        let scope_logs_len =
+            field_len(self.scope.len()) + sizes.iter().map(|&len| field_len(len)).sum::<usize>();
         let resource_logs_len = field_len(self.resource.len()) + field_len(scope_logs_len);
         out.reserve(field_len(resource_logs_len));
 
@@ -210,7 +204,7 @@ impl RequestEncoder {
         put_bytes_field(out, RESOURCE_LOGS_RESOURCE, &self.resource);
         put_len_field(out, RESOURCE_LOGS_SCOPE_LOGS, scope_logs_len);
         put_bytes_field(out, SCOPE_LOGS_SCOPE, &self.scope);
-        for (r, &len) in records.iter().zip(&self.sizes) {
+        for (r, &len) in records.iter().zip(&sizes) {
             put_len_field(out, SCOPE_LOGS_LOG_RECORDS, len);
             self.put_record(out, r);
         }
@@ -354,7 +348,7 @@ mod tests {
             (Str::from("service.name"), Value::Str(Str::from("svc"))),
             (Str::from("process.pid"), Value::Int(4242)),
         ];
-        let mut enc = RequestEncoder::new(&resource, "logwrap", "9.9.9");
+        let enc = RequestEncoder::new(&resource, "logwrap", "9.9.9");
         let mut r = Record::new(
             Stream::Stderr,
             1_700_000_000_123_456_789,
@@ -397,7 +391,7 @@ mod tests {
 
     #[test]
     fn every_value_kind_and_field_round_trips() {
-        let mut enc = RequestEncoder::new(&[], "s", "v");
+        let enc = RequestEncoder::new(&[], "s", "v");
         let nested = Value::Map(vec![
             (Str::from("neg"), Value::Int(-5)),
             (Str::from("pi"), Value::Double(3.25)),
@@ -488,8 +482,7 @@ mod tests {
     #[test]
     fn output_is_byte_identical_to_prost() {
         // Same message through prost: our encoder writes fields in the same order.
-        let mut enc =
-            RequestEncoder::new(&[(Str::from("k"), Value::Str(Str::from("v")))], "s", "1");
+        let enc = RequestEncoder::new(&[(Str::from("k"), Value::Str(Str::from("v")))], "s", "1");
         let mut r = Record::new(Stream::Stdout, 99, Value::Str(Str::from("hello")));
         r.severity = Severity {
             number: SeverityNumber::INFO,
@@ -504,7 +497,7 @@ mod tests {
 
     #[test]
     fn empty_batch_is_still_a_valid_request() {
-        let mut enc = RequestEncoder::new(&[], "s", "v");
+        let enc = RequestEncoder::new(&[], "s", "v");
         let mut out = Vec::new();
         enc.encode(&[], &mut out);
         assert!(
