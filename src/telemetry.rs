@@ -90,6 +90,8 @@ pub struct DestinationStats {
     pub moved_to_disk: AtomicU64,
     /// Records sent from the disk buffer.
     pub replayed: AtomicU64,
+    /// Records from the disk buffer the server refused for good.
+    pub replay_lost: AtomicU64,
     /// Drops already reported in a dropped-records notice, by kind.
     notified_full: AtomicU64,
     notified_failed: AtomicU64,
@@ -134,7 +136,7 @@ impl DestinationStats {
     /// Drops since the last notice, if any; marks them reported.
     pub fn take_drops(&self) -> Option<Drops> {
         let full = Self::get(&self.dropped_full);
-        let failed = Self::get(&self.failed);
+        let failed = Self::get(&self.failed) + Self::get(&self.replay_lost);
         let full_before = self.notified_full.swap(full, Ordering::Relaxed);
         let failed_before = self.notified_failed.swap(failed, Ordering::Relaxed);
         if full == full_before && failed == failed_before {

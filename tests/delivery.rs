@@ -14,6 +14,10 @@ async fn a_hundred_thousand_lines_arrive_exactly_once_in_order() {
         "--no-passthrough",
         "--service-name",
         "bulk",
+        // Requests in flight at once may arrive in either order; one at a
+        // time, arrival order is the child's order.
+        "--max-in-flight",
+        "1",
         "--",
         "python3",
         &fixture("interleave.py"),

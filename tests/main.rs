@@ -9,6 +9,7 @@ mod delivery;
 mod destinations;
 mod entrypoint;
 mod exit_codes;
+mod faults;
 mod lines;
 mod loghub;
 mod parsing;

@@ -166,12 +166,12 @@ pub async fn run(
         let name = exporter.name();
         let (tx, rx) = buffer::queue(config.queue);
         let stats = Arc::new(DestinationStats::default());
-        all_stats.push((name, stats.clone()));
         let spill = config
             .disk
             .dir
             .as_ref()
             .and_then(|dir| open_disk(&dir.join(name), config.disk.max_bytes, &resource));
+        all_stats.push((name, stats.clone(), spill.as_ref().map(|s| s.disk.clone())));
         fanout.destinations.push(Outlet {
             name,
             queue: tx,
@@ -445,15 +445,30 @@ async fn next_stop_signal(received: &mut mpsc::UnboundedReceiver<i32>) {
     stop_signal(received).await;
 }
 
+/// What the end-of-run report looks at for one destination.
+type DestinationReport = (&'static str, Arc<DestinationStats>, Option<Arc<DiskBuffer>>);
+
 /// One ERROR line per destination that lost records: data loss is what an
 /// operator must hear about, even with `-q`.
-fn report_undelivered(all_stats: &[(&'static str, Arc<DestinationStats>)]) {
-    for (name, stats) in all_stats {
+fn report_undelivered(all_stats: &[DestinationReport]) {
+    for (name, stats, disk) in all_stats {
+        if let Some(disk) = disk
+            && !disk.is_empty()
+        {
+            tracing::info!(
+                destination = name,
+                bytes = disk.bytes(),
+                moved_to_disk = DestinationStats::get(&stats.moved_to_disk),
+                spilled = DestinationStats::get(&stats.spilled),
+                "records wait in the disk buffer; the next run sends them first"
+            );
+        }
         let dropped_full = DestinationStats::get(&stats.dropped_full);
         let failed = DestinationStats::get(&stats.failed);
         let rejected = DestinationStats::get(&stats.rejected);
         let unsent = stats.unsent();
-        let lost = dropped_full + failed + rejected + unsent;
+        let from_disk = DestinationStats::get(&stats.replay_lost);
+        let lost = dropped_full + failed + rejected + unsent + from_disk;
         if lost > 0 {
             tracing::error!(
                 destination = name,
@@ -461,6 +476,7 @@ fn report_undelivered(all_stats: &[(&'static str, Arc<DestinationStats>)]) {
                 queue_full = dropped_full,
                 failed,
                 rejected,
+                refused_from_disk = from_disk,
                 unsent_at_exit = unsent,
                 "records were not delivered"
             );

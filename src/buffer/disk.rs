@@ -41,6 +41,8 @@ const HEADER: usize = 8;
 const MAX_FRAME: usize = 64 * 1024 * 1024;
 /// Longest time a written frame stays un-synced.
 const SYNC_EVERY: Duration = Duration::from_secs(1);
+/// After a write fails, how long writes are refused before the next try.
+const RETRY_WRITE_AFTER: Duration = Duration::from_secs(1);
 
 /// Why a frame was not written.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +51,8 @@ pub enum SpillError {
     Full { max: u64 },
     #[error("cannot write the disk buffer {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
+    #[error("the disk buffer is not writable (the last write failed); trying again shortly")]
+    Resting,
 }
 
 /// A frame read back, and whether it completes its segment.
@@ -80,6 +84,9 @@ struct State {
     next_seq: u64,
     /// Segments (partly) skipped because they were corrupt or cut short.
     corrupt_segments: u64,
+    /// After a failed write (disk full), writes are refused without trying
+    /// until then: a full disk costs no syscalls per record.
+    refuse_until: Option<Instant>,
 }
 
 /// One destination's disk buffer.
@@ -127,6 +134,7 @@ impl DiskBuffer {
                 reader: None,
                 next_seq,
                 corrupt_segments: 0,
+                refuse_until: None,
             }),
         })
     }
@@ -148,6 +156,9 @@ impl DiskBuffer {
                 max: self.max_bytes,
             });
         }
+        if state.refuse_until.is_some_and(|t| Instant::now() < t) {
+            return Err(SpillError::Resting);
+        }
         if state
             .writer
             .as_ref()
@@ -158,11 +169,13 @@ impl DiskBuffer {
         if state.writer.is_none() {
             let seq = state.next_seq;
             let path = self.path(seq);
-            let file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .map_err(|source| SpillError::Io { path, source })?;
+            let file = match OpenOptions::new().create(true).append(true).open(&path) {
+                Ok(file) => file,
+                Err(source) => {
+                    state.refuse_until = Some(Instant::now() + RETRY_WRITE_AFTER);
+                    return Err(SpillError::Io { path, source });
+                }
+            };
             state.next_seq += 1;
             state.segments.push_back(seq);
             state.writer = Some(Writer {
@@ -180,10 +193,21 @@ impl DiskBuffer {
         let path = self.path(state.writer.as_ref().expect("opened above").seq);
         let writer = state.writer.as_mut().expect("opened above");
         if let Err(source) = writer.file.write_all(&frame) {
-            // Whatever part was written is cut short on read and skipped.
+            // Cut off the part of the frame that was written, so the segment
+            // stays whole; a segment left empty goes. (If even that fails,
+            // the reader skips the torn frame by its checksum.)
+            let _ = writer.file.set_len(writer.bytes);
+            let (seq, empty) = (writer.seq, writer.bytes == 0);
             seal(&mut state);
+            if empty {
+                let _ = fs::remove_file(&path);
+                state.segments.retain(|&s| s != seq);
+            }
+            state.refuse_until = Some(Instant::now() + RETRY_WRITE_AFTER);
             return Err(SpillError::Io { path, source });
         }
+        state.refuse_until = None;
+        let writer = state.writer.as_mut().expect("opened above");
         writer.bytes += frame_len;
         writer.dirty = true;
         if writer.synced.elapsed() >= SYNC_EVERY {
@@ -198,6 +222,11 @@ impl DiskBuffer {
     /// True when nothing is waiting on disk.
     pub fn is_empty(&self) -> bool {
         self.lock().segments.is_empty()
+    }
+
+    /// Bytes on disk, delivered frames of a segment still being read included.
+    pub fn bytes(&self) -> u64 {
+        self.lock().total_bytes
     }
 
     /// Segments skipped (from a bad frame on) as corrupt so far.

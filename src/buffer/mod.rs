@@ -279,6 +279,12 @@ pub struct Budget {
 }
 
 impl Budget {
+    /// Half the memory or more is held: waiting for fuller batches would
+    /// only make producers block or drop.
+    pub fn pressed(&self) -> bool {
+        self.shared.lock().held * 2 >= self.shared.config.max_bytes
+    }
+
     pub fn release(&self, bytes: usize) {
         let mut state = self.shared.lock();
         state.held = state.held.saturating_sub(bytes);

@@ -44,7 +44,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::batch::{Batch, BatchConfig, Batcher};
-use crate::buffer::disk::DiskBuffer;
+use crate::buffer::disk::{DiskBuffer, Frame};
 use crate::buffer::{Budget, QueueReceiver};
 use crate::config::ExporterConfig;
 use crate::record::Record;
@@ -214,12 +214,32 @@ pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
     let mut in_flight: JoinSet<()> = JoinSet::new();
     let mut replayer = Replayer::new(dest.config, dest.resource);
     loop {
+        if shutdown.borrow().is_some() {
+            // Take what is queued now; producers still blocked on a pipe
+            // held by a grandchild are not waited for.
+            let now = Instant::now();
+            while let Some(chunk) = queue.try_recv() {
+                for record in chunk.records {
+                    if let Some(batch) = batcher.offer(record, now) {
+                        start(
+                            &mut in_flight,
+                            max_in_flight,
+                            &shared,
+                            &budget,
+                            batch,
+                            &shutdown,
+                        )
+                        .await;
+                    }
+                }
+            }
+            break;
+        }
         // What an earlier run (or an outage) left on disk goes first, one
         // frame at a time, when nothing else is in flight.
         if let Some(spill) = &shared.disk
             && in_flight.is_empty()
             && !spill.disk.is_empty()
-            && shutdown.borrow().is_none()
         {
             replayer.replay_one(&shared, spill, &shutdown).await;
             continue;
@@ -236,8 +256,19 @@ pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
                             start(&mut in_flight, max_in_flight, &shared, &budget, batch, &shutdown).await;
                         }
                     }
-                    if shutdown.borrow().is_some() && let Some(batch) = batcher.take() {
-                        start(&mut in_flight, max_in_flight, &shared, &budget, batch, &shutdown).await;
+                    if budget.pressed() {
+                        // Memory is filling: send what is queued now rather
+                        // than wait for the batch delay.
+                        while let Some(chunk) = queue.try_recv() {
+                            for record in chunk.records {
+                                if let Some(batch) = batcher.offer(record, now) {
+                                    start(&mut in_flight, max_in_flight, &shared, &budget, batch, &shutdown).await;
+                                }
+                            }
+                        }
+                        if let Some(batch) = batcher.take() {
+                            start(&mut in_flight, max_in_flight, &shared, &budget, batch, &shutdown).await;
+                        }
                     }
                 }
                 None => break,
@@ -248,18 +279,9 @@ pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
                 }
             }
             Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
-            changed = shutdown.changed(), if shutdown.borrow().is_none() => {
-                if changed.is_err() || shutdown.borrow().is_some() {
-                    // Take what is queued now; producers still blocked on a
-                    // pipe held by a grandchild are not waited for.
-                    let now = Instant::now();
-                    while let Some(chunk) = queue.try_recv() {
-                        for record in chunk.records {
-                            if let Some(batch) = batcher.offer(record, now) {
-                                start(&mut in_flight, max_in_flight, &shared, &budget, batch, &shutdown).await;
-                            }
-                        }
-                    }
+            changed = shutdown.changed() => {
+                if changed.is_err() {
+                    // The app is gone without a deadline: flush and end.
                     break;
                 }
             }
@@ -278,6 +300,10 @@ pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
     }
     while in_flight.join_next().await.is_some() {}
     if let Some(spill) = &shared.disk {
+        // What waits on disk (with --buffer-disk-all, the run's last
+        // records) goes out until the deadline; the rest stays for the
+        // next run.
+        while !spill.disk.is_empty() && replayer.replay_one(&shared, spill, &shutdown).await {}
         spill.disk.sync();
     }
 }
@@ -308,7 +334,11 @@ enum Delivered {
     Sent,
     /// Moved to the disk buffer (out of time).
     ToDisk,
-    GaveUp,
+    /// Refused for good (a permanent error): dropped and counted.
+    Refused,
+    /// Out of time, and nowhere to keep it: dropped and counted (replayed
+    /// frames are not dropped: they stay on disk).
+    OutOfTime,
 }
 
 /// Sends records, retrying as the rules allow. Out of time, they go to the
@@ -357,9 +387,12 @@ async fn deliver(
                 };
                 DestinationStats::add(delivered, count - rejected);
                 if rejected > 0 || accepted.message.is_some() {
-                    if !replay {
-                        DestinationStats::add(&shared.stats.rejected, rejected);
-                    }
+                    let counter = if replay {
+                        &shared.stats.replay_lost
+                    } else {
+                        &shared.stats.rejected
+                    };
+                    DestinationStats::add(counter, rejected);
                     tracing::warn!(
                         destination = shared.name,
                         rejected,
@@ -371,15 +404,16 @@ async fn deliver(
                 return Delivered::Sent;
             }
             Err(ExportError::Permanent { reason }) => {
-                if !replay {
-                    shared.stats.drop_records(
-                        &shared.stats.failed,
-                        count,
-                        crate::read::now_unix_nano(),
-                    );
-                }
+                let counter = if replay {
+                    &shared.stats.replay_lost
+                } else {
+                    &shared.stats.failed
+                };
+                shared
+                    .stats
+                    .drop_records(counter, count, crate::read::now_unix_nano());
                 tracing::error!(destination = shared.name, records = count, error = %reason, "export failed permanently; dropping the batch");
-                return Delivered::GaveUp;
+                return Delivered::Refused;
             }
             Err(ExportError::Retryable { reason, after }) => {
                 let delay = after.unwrap_or_else(|| {
@@ -411,15 +445,17 @@ async fn deliver(
                         tracing::warn!(destination = shared.name, records = count, error = %reason, "export still failing; kept the batch in the disk buffer");
                         return Delivered::ToDisk;
                     }
-                    if !replay {
-                        shared.stats.drop_records(
-                            &shared.stats.failed,
-                            count,
-                            crate::read::now_unix_nano(),
-                        );
+                    if replay {
+                        // The frame stays on disk and is tried again.
+                        return Delivered::OutOfTime;
                     }
+                    shared.stats.drop_records(
+                        &shared.stats.failed,
+                        count,
+                        crate::read::now_unix_nano(),
+                    );
                     tracing::error!(destination = shared.name, records = count, error = %reason, "export still failing and out of time; dropping the batch");
-                    return Delivered::GaveUp;
+                    return Delivered::OutOfTime;
                 }
                 DestinationStats::add(&shared.stats.retries, 1);
                 // A shutdown deadline may make the wait pointless: wake on a
@@ -458,6 +494,9 @@ struct Replayer {
     resource: Attributes,
     /// Exporter for frames of an earlier run (another resource).
     other: Option<(Attributes, Arc<Shared>)>,
+    /// A frame that ran out of retry time: sent again before the next one,
+    /// since the disk buffer is there to outlast any outage.
+    pending: Option<Frame>,
 }
 
 impl Replayer {
@@ -466,20 +505,34 @@ impl Replayer {
             config,
             resource,
             other: None,
+            pending: None,
         }
     }
 
-    async fn replay_one(&mut self, shared: &Arc<Shared>, spill: &Spill, shutdown: &ShutdownSignal) {
-        let disk = spill.disk.clone();
-        let Ok(Some(frame)) = tokio::task::spawn_blocking(move || disk.next()).await else {
-            return;
+    /// Sends the oldest frame; false when none was left or it could not be
+    /// sent before the shutdown deadline.
+    async fn replay_one(
+        &mut self,
+        shared: &Arc<Shared>,
+        spill: &Spill,
+        shutdown: &ShutdownSignal,
+    ) -> bool {
+        let frame = match self.pending.take() {
+            Some(frame) => frame,
+            None => {
+                let disk = spill.disk.clone();
+                let Ok(Some(frame)) = tokio::task::spawn_blocking(move || disk.next()).await else {
+                    return false;
+                };
+                frame
+            }
         };
         let decoded = match crate::buffer::frame::decode(&frame.payload) {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!(destination = shared.name, error = %e, "a disk buffer frame is not an OTLP request; skipping it");
                 spill.disk.delivered(&frame);
-                return;
+                return true;
             }
         };
         let via = if same_run(&decoded.resource, &self.resource) {
@@ -487,12 +540,18 @@ impl Replayer {
         } else {
             self.for_resource(shared, decoded.resource)
         };
-        let outcome = deliver(&via, &decoded.records, shutdown, true).await;
-        if outcome != Delivered::Sent && shutdown.borrow().is_some() {
-            // Out of time at shutdown: the frame stays for the next run.
-            return;
+        match deliver(&via, &decoded.records, shutdown, true).await {
+            Delivered::Sent | Delivered::Refused => {
+                spill.disk.delivered(&frame);
+                true
+            }
+            // At shutdown the frame stays on disk for the next run.
+            Delivered::OutOfTime if shutdown.borrow().is_some() => false,
+            Delivered::OutOfTime | Delivered::ToDisk => {
+                self.pending = Some(frame);
+                true
+            }
         }
-        spill.disk.delivered(&frame);
     }
 
     fn for_resource(&mut self, shared: &Arc<Shared>, resource: Attributes) -> Arc<Shared> {

@@ -63,6 +63,12 @@ struct State {
     script: Mutex<VecDeque<Answer>>,
     default_answer: Mutex<Answer>,
     changed: Notify,
+    /// Wait before answering each request (a slow receiver).
+    delay: Mutex<std::time::Duration>,
+    /// The next this many requests are read and never answered.
+    hang: AtomicUsize,
+    /// Every connection's task, to cut them all in `kill`.
+    connections: Mutex<Vec<tokio::task::AbortHandle>>,
 }
 
 /// An HTTP(S) receiver on a random loopback port.
@@ -84,8 +90,17 @@ impl HttpReceiver {
         Self::start_with(default, Some(Arc::new(tls))).await
     }
 
+    /// Plain HTTP on this port (a receiver that comes up late, or again).
+    pub async fn start_on(port: u16, default: Answer) -> Self {
+        Self::start_at(port, default, None).await
+    }
+
     async fn start_with(default: Answer, tls: Option<Arc<rustls::ServerConfig>>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        Self::start_at(0, default, tls).await
+    }
+
+    async fn start_at(port: u16, default: Answer, tls: Option<Arc<rustls::ServerConfig>>) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(State {
             captured: Mutex::new(Vec::new()),
@@ -93,6 +108,9 @@ impl HttpReceiver {
             script: Mutex::new(VecDeque::new()),
             default_answer: Mutex::new(default),
             changed: Notify::new(),
+            delay: Mutex::new(std::time::Duration::ZERO),
+            hang: AtomicUsize::new(0),
+            connections: Mutex::new(Vec::new()),
         });
         let server_state = state.clone();
         let is_tls = tls.is_some();
@@ -104,7 +122,8 @@ impl HttpReceiver {
                 };
                 let state = server_state.clone();
                 let acceptor = acceptor.clone();
-                tokio::spawn(async move {
+                let connections = server_state.clone();
+                let task = tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| handle(req, state.clone()));
                     let builder =
                         hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
@@ -122,6 +141,11 @@ impl HttpReceiver {
                         }
                     }
                 });
+                connections
+                    .connections
+                    .lock()
+                    .unwrap()
+                    .push(task.abort_handle());
             }
         });
         HttpReceiver {
@@ -146,6 +170,29 @@ impl HttpReceiver {
     /// Answers the next requests with these, in order, then with the default.
     pub fn script(&self, answers: impl IntoIterator<Item = Answer>) {
         self.state.script.lock().unwrap().extend(answers);
+    }
+
+    /// Every request waits this long for its answer.
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        *self.state.delay.lock().unwrap() = delay;
+    }
+
+    /// The next `n` requests are read and never answered.
+    pub fn hang_next(&self, n: usize) {
+        self.state.hang.store(n, Ordering::SeqCst);
+    }
+
+    /// Stops like a killed process: the port closes and every open
+    /// connection is cut, answered or not.
+    pub fn kill(&self) {
+        self.server.abort();
+        for c in self.state.connections.lock().unwrap().drain(..) {
+            c.abort();
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
     }
 
     pub fn set_default(&self, answer: Answer) {
@@ -189,7 +236,7 @@ impl HttpReceiver {
 
 impl Drop for HttpReceiver {
     fn drop(&mut self) {
-        self.server.abort();
+        self.kill();
     }
 }
 
@@ -202,6 +249,17 @@ async fn handle(
     let body = req.into_body().collect().await?.to_bytes();
     let wire_bytes = body.len();
     state.seen.fetch_add(1, Ordering::SeqCst);
+    let hang = state
+        .hang
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok();
+    if hang {
+        std::future::pending::<()>().await;
+    }
+    let delay = *state.delay.lock().unwrap();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let answer = state.script.lock().unwrap().pop_front();
     let answer = answer.unwrap_or_else(|| state.default_answer.lock().unwrap().clone());
     let decoded = match headers.get("content-encoding").map(|v| v.to_str().unwrap()) {

@@ -104,3 +104,71 @@ pub fn wait_for_grandchild(pid: i32) {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// A logwrap that runs while the test does something else.
+pub struct Running {
+    pub child: tokio::process::Child,
+    started: Instant,
+}
+
+/// Starts logwrap with `args`, stdout and stderr piped.
+pub fn spawn_logwrap<I, S>(args: I) -> Running
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut cmd = logwrap();
+    cmd.args(args);
+    Running {
+        child: cmd.spawn().expect("spawn logwrap"),
+        started: Instant::now(),
+    }
+}
+
+impl Running {
+    pub fn pid(&self) -> i32 {
+        self.child.id().expect("running") as i32
+    }
+
+    /// Waits for the end (bounded by [`TIMEOUT`]).
+    pub async fn finish(self) -> Run {
+        let output = tokio::time::timeout(TIMEOUT, self.child.wait_with_output())
+            .await
+            .expect("logwrap did not finish in time")
+            .expect("wait for logwrap");
+        Run {
+            code: output.status.code(),
+            stdout: output.stdout,
+            stderr: output.stderr,
+            elapsed: self.started.elapsed(),
+        }
+    }
+}
+
+/// A loopback port that was free a moment ago: nothing listens there.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A `key=N` count from logwrap's "records were not delivered" line; 0
+/// when nothing was lost.
+pub fn undelivered(stderr: &str, key: &str) -> u64 {
+    let Some(line) = stderr
+        .lines()
+        .find(|l| l.contains("records were not delivered"))
+    else {
+        return 0;
+    };
+    let pattern = format!(" {key}=");
+    let at = line.find(&pattern).expect("the count is in the line") + pattern.len();
+    line[at..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}

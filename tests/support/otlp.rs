@@ -31,6 +31,13 @@ impl OtlpReceiver {
         }
     }
 
+    /// On this port: a collector that comes up late, or comes back.
+    pub async fn start_on(port: u16) -> Self {
+        OtlpReceiver {
+            http: HttpReceiver::start_on(port, Answer::status(200)).await,
+        }
+    }
+
     pub async fn start_tls(tls: rustls::ServerConfig) -> Self {
         OtlpReceiver {
             http: HttpReceiver::start_tls(Answer::status(200), tls).await,
