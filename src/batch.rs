@@ -46,6 +46,8 @@ impl Default for BatchConfig {
 pub struct Batch {
     pub records: Vec<Record>,
     pub bytes: usize,
+    /// When its first record arrived (for the batch latency metric).
+    pub opened: Option<Instant>,
 }
 
 /// Collects records into batches.
@@ -101,11 +103,13 @@ impl Batcher {
 
     /// Closes and returns the open batch, if it has records.
     pub fn take(&mut self) -> Option<Batch> {
-        self.opened_at = None;
+        let opened = self.opened_at.take();
         if self.open.records.is_empty() {
             return None;
         }
-        Some(std::mem::take(&mut self.open))
+        let mut batch = std::mem::take(&mut self.open);
+        batch.opened = opened;
+        Some(batch)
     }
 
     pub fn is_empty(&self) -> bool {

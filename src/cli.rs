@@ -528,12 +528,51 @@ pub struct Cli {
     #[arg(short, long, action = ArgAction::Count, help_heading = "Diagnostics")]
     pub verbose: u8,
 
-    /// Only errors from logwrap itself
+    /// Only errors from logwrap itself (no exit summary)
     #[arg(short, long, conflicts_with = "verbose", help_heading = "Diagnostics")]
     pub quiet: bool,
 
+    /// Serve Prometheus metrics at /metrics, and /healthz and /readyz, on
+    /// this address; a bare port listens on 127.0.0.1 only
+    #[arg(
+        long,
+        env = "LOGWRAP_METRICS_ADDR",
+        value_name = "[HOST:]PORT",
+        value_parser = parse_metrics_addr,
+        help_heading = "Diagnostics"
+    )]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+
+    /// Read options from this TOML file (keys are the long option names:
+    /// `loki-url = "http://loki:3100"`); flags and environment win over it
+    #[arg(
+        long,
+        env = "LOGWRAP_CONFIG",
+        value_name = "FILE",
+        help_heading = "Diagnostics"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// Print the effective configuration (secrets masked) and exit
+    #[arg(long, help_heading = "Diagnostics")]
+    pub print_config: bool,
+
+    // ---- Inputs -------------------------------------------------------------
+    /// Also read lines from files or named pipes: file:PATH or file:GLOB
+    /// (repeatable). Rotation and truncation are followed; positions are
+    /// kept in --buffer-dir. Without CMD, logwrap reads them until SIGTERM
+    #[arg(
+        long,
+        env = "LOGWRAP_INPUT",
+        value_name = "file:GLOB",
+        value_delimiter = ',',
+        value_parser = crate::input::parse_input,
+        help_heading = "Inputs"
+    )]
+    pub input: Vec<String>,
+
     /// The program to run and its arguments; without one, logwrap reads
-    /// stdin (pipe mode: `cmd | logwrap`)
+    /// stdin (pipe mode: `cmd | logwrap`), or only the --input files
     #[arg(value_name = "CMD", trailing_var_arg = true, num_args = 1..)]
     pub command: Vec<OsString>,
 }
@@ -604,6 +643,21 @@ fn parse_severity_number(s: &str) -> Result<Option<SeverityNumber>, String> {
         }
     };
     Ok(Some(SeverityNumber(base.0 + step)))
+}
+
+/// `--metrics-addr`: `PORT` (loopback) or `HOST:PORT`.
+fn parse_metrics_addr(raw: &str) -> Result<std::net::SocketAddr, String> {
+    if let Ok(port) = raw.parse::<u16>() {
+        return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    if raw.starts_with(':') {
+        return Err(format!(
+            "{raw:?} names no host: give PORT for 127.0.0.1 only, or 0.0.0.0{raw} for every interface"
+        ));
+    }
+    raw.parse().map_err(|_| {
+        format!("{raw:?} is not PORT or HOST:PORT with an IP address (e.g. 9464, 0.0.0.0:9464)")
+    })
 }
 
 #[cfg(test)]

@@ -76,6 +76,12 @@ pub struct Config {
     pub supervise: SuperviseConfig,
     /// A `tracing` targets filter for logwrap's own diagnostics.
     pub log_filter: String,
+    /// Files and named pipes read beside (or instead of) a child.
+    pub inputs: Option<crate::input::FileInputConfig>,
+    /// Where the metrics and health endpoints listen.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// Print the one-line summary at exit (off with `-q`).
+    pub summary: bool,
 }
 
 /// The read stage.
@@ -527,6 +533,16 @@ pub fn resolve(cli: Cli, env: &impl Env) -> Result<Resolved, ConfigErrors> {
             traceparent: env.var("TRACEPARENT"),
         },
         log_filter,
+        inputs: (!cli.input.is_empty()).then(|| crate::input::FileInputConfig {
+            patterns: cli.input.clone(),
+            positions: cli
+                .buffer_dir
+                .as_ref()
+                .map(|d| d.join("input-positions.json")),
+            max_line_bytes,
+        }),
+        metrics_addr: cli.metrics_addr,
+        summary: !cli.quiet,
     };
     Ok(Resolved {
         config,

@@ -45,10 +45,14 @@
 pub mod app;
 pub mod batch;
 pub mod buffer;
+pub mod check;
 pub mod cli;
 pub mod config;
+pub mod config_file;
 pub mod export;
+pub mod input;
 pub mod lifecycle;
+pub mod metrics;
 pub mod parse;
 pub mod read;
 pub mod record;

@@ -7,6 +7,7 @@ use clap::Parser;
 
 use logwrap::cli::Cli;
 use logwrap::config::{self, Config, ExporterConfig, ProcessEnv};
+use logwrap::config_file;
 use logwrap::supervise::{self, Outcome};
 use logwrap::{app, resource, telemetry, trace};
 
@@ -20,7 +21,23 @@ fn main() -> ExitCode {
             return ExitCode::from(Outcome::Failed.code());
         }
     };
-    let cli = Cli::parse();
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // `logwrap check [OPTIONS]`: test each destination instead of running.
+    let check = argv.get(1).is_some_and(|a| a == "check");
+    if check {
+        argv.remove(1);
+    }
+    let (argv, from_file) = match config_file::apply(argv, &ProcessEnv) {
+        Ok(applied) => applied,
+        Err(errors) => {
+            for line in errors.lines() {
+                eprintln!("logwrap: {line}");
+            }
+            return ExitCode::from(Outcome::Usage.code());
+        }
+    };
+    let cli = Cli::parse_from(&argv);
+    let print_config = cli.print_config;
     let resolved = match config::resolve(cli, &ProcessEnv) {
         Ok(r) => r,
         Err(errors) => {
@@ -31,8 +48,21 @@ fn main() -> ExitCode {
             return ExitCode::from(Outcome::Usage.code());
         }
     };
+    if print_config {
+        for warning in &resolved.warnings {
+            eprintln!("logwrap: warn: {warning}");
+        }
+        print!(
+            "{}",
+            config_file::render(&argv, &from_file, &resolved.config)
+        );
+        return ExitCode::SUCCESS;
+    }
     // reqwest is built without a default TLS provider; ring is the one we ship.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    if check {
+        return run_check(&resolved.config, &resolved.warnings);
+    }
 
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -97,4 +127,27 @@ async fn tracer_provider(config: &Config) -> Option<opentelemetry_sdk::trace::Sd
             None
         }
     }
+}
+
+/// `logwrap check`: one verdict line per destination; exit 0 when all
+/// accepted the test record, 1 otherwise.
+fn run_check(config: &Config, warnings: &[String]) -> ExitCode {
+    for warning in warnings {
+        eprintln!("logwrap: warn: {warning}");
+    }
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        eprintln!("logwrap: cannot start the async runtime");
+        return ExitCode::from(Outcome::Failed.code());
+    };
+    let resource = resource::build(&config.resource, None, resource::host_name());
+    let verdicts = runtime.block_on(logwrap::check::run(config, &resource));
+    let mut all_ok = true;
+    for verdict in &verdicts {
+        all_ok &= verdict.result.is_ok();
+        println!("{verdict}");
+    }
+    ExitCode::from(if all_ok { 0 } else { 1 })
 }

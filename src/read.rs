@@ -83,6 +83,11 @@ impl LineSplitter {
         result.map(|n| &self.buf[start..start + n])
     }
 
+    /// Bytes held that are not yet part of an emitted line.
+    pub fn pending_len(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Appends bytes as if they had been read (for tests and benchmarks).
     pub fn extend(&mut self, data: &[u8]) {
         self.buf.extend_from_slice(data);

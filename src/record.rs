@@ -27,6 +27,8 @@ pub enum Stream {
     Stderr,
     /// Records logwrap makes about the child (start, exit).
     Lifecycle,
+    /// Lines of a file or named pipe (`--input file:...`).
+    File,
 }
 
 impl Stream {
@@ -36,6 +38,7 @@ impl Stream {
             Stream::Stdout => "stdout",
             Stream::Stderr => "stderr",
             Stream::Lifecycle => "lifecycle",
+            Stream::File => "file",
         }
     }
 
@@ -45,7 +48,7 @@ impl Stream {
         match self {
             Stream::Stdout => Some("stdout"),
             Stream::Stderr => Some("stderr"),
-            Stream::Lifecycle => None,
+            Stream::Lifecycle | Stream::File => None,
         }
     }
 }

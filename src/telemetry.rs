@@ -8,6 +8,7 @@
 //! Counters are plain atomics shared by the stages; the app reads them for
 //! the exit report.
 
+use crate::record::Stream;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -90,6 +91,10 @@ pub struct DestinationStats {
     pub moved_to_disk: AtomicU64,
     /// Records sent from the disk buffer.
     pub replayed: AtomicU64,
+    /// 1 while deliveries fail (between a failure and the next success).
+    pub failing: AtomicU64,
+    /// Seconds from a batch's first record to its delivery: a histogram.
+    pub batch_latency: Histogram,
     /// Records from the disk buffer the server refused for good.
     pub replay_lost: AtomicU64,
     /// Drops already reported in a dropped-records notice, by kind.
@@ -165,6 +170,59 @@ impl DestinationStats {
 /// Counters of the read stage.
 #[derive(Debug, Default)]
 pub struct ReadStats {
-    /// Lines (records) read from stdout and stderr.
-    pub lines: [AtomicU64; 2],
+    /// Lines read from stdout, stderr and input files (by [`ReadStats::index`]).
+    pub lines: [AtomicU64; 3],
+}
+
+impl ReadStats {
+    /// The slot of `stream` in `lines`.
+    pub fn index(stream: Stream) -> usize {
+        match stream {
+            Stream::Stdout | Stream::Lifecycle => 0,
+            Stream::Stderr => 1,
+            Stream::File => 2,
+        }
+    }
+
+    pub fn lines_of(&self, stream: Stream) -> u64 {
+        self.lines[Self::index(stream)].load(Ordering::Relaxed)
+    }
+}
+
+/// A Prometheus-style histogram of seconds with fixed buckets, lock-free.
+#[derive(Debug, Default)]
+pub struct Histogram {
+    /// Observations at or below each of [`Histogram::BOUNDS`] (not cumulative).
+    buckets: [AtomicU64; 10],
+    count: AtomicU64,
+    sum_micros: AtomicU64,
+}
+
+impl Histogram {
+    /// Upper bounds in seconds (the last bucket, +Inf, is `count`).
+    pub const BOUNDS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+    pub fn observe(&self, seconds: f64) {
+        if let Some(i) = Self::BOUNDS.iter().position(|b| seconds <= *b) {
+            self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_micros
+            .fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
+    }
+
+    /// Cumulative counts per bound, the total count and the sum in seconds.
+    pub fn snapshot(&self) -> ([u64; 10], u64, f64) {
+        let mut cumulative = [0; 10];
+        let mut running = 0;
+        for (i, b) in self.buckets.iter().enumerate() {
+            running += b.load(Ordering::Relaxed);
+            cumulative[i] = running;
+        }
+        (
+            cumulative,
+            self.count.load(Ordering::Relaxed),
+            self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6,
+        )
+    }
 }

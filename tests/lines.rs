@@ -85,6 +85,7 @@ async fn one_mib_bursts_on_both_streams_at_once_do_not_deadlock() {
     let run = run_logwrap([
         "--otlp-endpoint",
         &receiver.endpoint(),
+        "-q",
         "--",
         "python3",
         &fixture("burst.py"),

@@ -6,14 +6,18 @@ mod support;
 
 mod console;
 mod delivery;
+mod deploy;
 mod destinations;
 mod entrypoint;
+mod examples;
 mod exit_codes;
 mod faults;
 mod lines;
 mod loghub;
+mod operations;
 mod parsing;
 mod passthrough;
 mod pid1;
 mod shutdown;
+mod sidecar;
 mod signals;

@@ -13,6 +13,8 @@ async fn pass_through_is_byte_identical_on_both_streams() {
     let run = run_logwrap([
         "--otlp-endpoint",
         &receiver.endpoint(),
+        // No exit summary: stderr must be the child's alone.
+        "-q",
         "--",
         "python3",
         &fixture("bytes.py"),
@@ -34,6 +36,8 @@ async fn pass_through_is_identical_for_a_large_mixed_run() {
     let run = run_logwrap([
         "--otlp-endpoint",
         &receiver.endpoint(),
+        // No exit summary: stderr must be the child's alone.
+        "-q",
         "--",
         "python3",
         &fixture("interleave.py"),

@@ -30,6 +30,7 @@ mod stop;
 use std::fs::File;
 use std::os::fd::AsFd;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{mpsc, oneshot, watch};
@@ -40,6 +41,7 @@ use crate::config::{Config, ExporterConfig};
 use crate::export::otlp_proto::RequestEncoder;
 use crate::export::{self, Destination, Exporter, Spill};
 use crate::lifecycle;
+use crate::metrics::{DestinationSource, Phase, Sources};
 use crate::read::{self, PassThrough, ReaderConfig};
 use crate::record::{Str, Stream, Value};
 use crate::resource::{self, ChildInfo};
@@ -63,8 +65,10 @@ pub async fn run(
     signals: SignalSet,
     trace: Option<crate::trace::RunSpan>,
 ) -> Outcome {
-    let pipe_mode = config.command.is_empty();
-    if !pipe_mode && let Err(e) = descendants::become_subreaper() {
+    let has_child = !config.command.is_empty();
+    // Without a command: stdin (pipe mode), unless input files are given.
+    let read_stdin = !has_child && config.inputs.is_none();
+    if has_child && let Err(e) = descendants::become_subreaper() {
         // As PID 1 orphans come to us anyway; elsewhere they go to init.
         tracing::debug!(error = %e, "cannot become a child subreaper");
     }
@@ -77,7 +81,7 @@ pub async fn run(
         .as_ref()
         .map(|span| vec![("TRACEPARENT".to_string(), span.traceparent())])
         .unwrap_or_default();
-    let (child, inputs) = if pipe_mode {
+    let (child, inputs) = if read_stdin {
         let stdin = match std::io::stdin().as_fd().try_clone_to_owned() {
             Ok(fd) => File::from(fd),
             Err(e) => {
@@ -86,6 +90,8 @@ pub async fn run(
             }
         };
         (None, vec![(Stream::Stdout, stdin)])
+    } else if !has_child {
+        (None, Vec::new())
     } else {
         let options = SpawnOptions {
             default_env,
@@ -155,6 +161,8 @@ pub async fn run(
     };
     let mut tasks = Vec::new();
     let mut all_stats = Vec::new();
+    let read_stats = Arc::new(ReadStats::default());
+    let mut metric_sources = Vec::new();
     for exporter_config in &config.exporters {
         let exporter = match Exporter::new(exporter_config, &resource) {
             Ok(e) => e,
@@ -172,6 +180,12 @@ pub async fn run(
             .as_ref()
             .and_then(|dir| open_disk(&dir.join(name), config.disk.max_bytes, &resource));
         all_stats.push((name, stats.clone(), spill.as_ref().map(|s| s.disk.clone())));
+        metric_sources.push(DestinationSource {
+            name,
+            stats: stats.clone(),
+            budget: rx.budget(),
+            disk: spill.as_ref().map(|s| s.disk.clone()),
+        });
         fanout.destinations.push(Outlet {
             name,
             queue: tx,
@@ -211,12 +225,26 @@ pub async fn run(
 
     // Readers, one thread per stream.
     let stop_readers = StopPipe::new();
-    let read_stats = Arc::new(ReadStats::default());
+    let metrics = Arc::new(Sources {
+        read: read_stats.clone(),
+        destinations: metric_sources,
+        phase: AtomicU8::new(Phase::Starting as u8),
+    });
+    if let Some(addr) = config.metrics_addr {
+        match crate::metrics::serve(addr, metrics.clone()).await {
+            Ok(bound) => tracing::info!(%bound, "serving /metrics, /healthz and /readyz"),
+            Err(e) => {
+                tracing::error!(%addr, error = %e, "cannot serve metrics (--metrics-addr); running without them")
+            }
+        }
+    }
     let mut readers_done = Vec::new();
     for (stream, file) in inputs {
         let passthrough = config.read.passthrough.then(|| match stream {
             Stream::Stderr => PassThrough::to(&std::io::stderr()),
-            Stream::Stdout | Stream::Lifecycle => PassThrough::to(&std::io::stdout()),
+            Stream::Stdout | Stream::Lifecycle | Stream::File => {
+                PassThrough::to(&std::io::stdout())
+            }
         });
         let mut sink = StreamSink::new(
             stream,
@@ -243,8 +271,36 @@ pub async fn run(
             tracing::error!(stream = stream.as_str(), error = %e, "cannot start a reader thread; this stream is not read");
         }
     }
+    // Input files: one thread for all, until told to stop.
+    let input_stop = Arc::new(AtomicBool::new(false));
+    let mut input_done = None;
+    if let Some(input) = config.inputs.clone() {
+        let (parse, timeout, out, stats) = (
+            config.parse.clone(),
+            config.read.multiline_timeout,
+            fanout.clone(),
+            read_stats.clone(),
+        );
+        let make_sink =
+            move || StreamSink::new(Stream::File, &parse, timeout, out.clone(), stats.clone());
+        let stop = input_stop.clone();
+        let (done_tx, done_rx) = oneshot::channel::<()>();
+        let spawned = std::thread::Builder::new()
+            .name("logwrap-files".into())
+            .spawn(move || {
+                crate::input::run(input, make_sink, stop);
+                let _ = done_tx.send(());
+            });
+        match spawned {
+            Ok(_) => input_done = Some(done_rx),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the input file thread; files are not read")
+            }
+        }
+    }
     let lifecycle_out = config.supervise.lifecycle.then(|| fanout.clone());
     drop(fanout);
+    metrics.set_phase(Phase::Running);
 
     let mut received = signal_thread.received;
     let mut hurry = false;
@@ -288,15 +344,24 @@ pub async fn run(
             }
             Outcome::Exited(code)
         }
-        None => {
+        None if read_stdin => {
             // Pipe mode: until EOF, or a signal.
             tokio::select! {
                 () = all_done(&mut readers_done) => Outcome::Exited(0),
                 signal = stop_signal(&mut received) => Outcome::Signaled(signal),
             }
         }
+        None => {
+            // Input files only (a sidecar): SIGTERM is the normal end.
+            stop_signal(&mut received).await;
+            Outcome::Exited(0)
+        }
     };
     drop(lifecycle_out);
+    metrics.set_phase(Phase::Stopping);
+    // Input files are read to their end once more, then closed.
+    input_stop.store(true, Ordering::Release);
+    readers_done.push(input_done);
 
     // Readers: to EOF, or until the drain timeout (a process outside our
     // reach may hold the pipes). Then they are told to stop, which also
@@ -359,7 +424,42 @@ pub async fn run(
         span.finish(timeout.max(Duration::from_secs(1))).await;
     }
     report_undelivered(&all_stats);
+    if config.summary {
+        eprintln!("logwrap: {}", summary(&read_stats, &all_stats, &outcome));
+    }
     outcome
+}
+
+/// The one line at exit: what was read, sent, dropped and retried.
+fn summary(read: &ReadStats, all_stats: &[DestinationReport], outcome: &Outcome) -> String {
+    let mut line = format!(
+        "summary: exit={} lines stdout={} stderr={}",
+        outcome.code(),
+        read.lines_of(Stream::Stdout),
+        read.lines_of(Stream::Stderr),
+    );
+    let files = read.lines_of(Stream::File);
+    if files > 0 {
+        line.push_str(&format!(" files={files}"));
+    }
+    for (name, stats, _) in all_stats {
+        let get = DestinationStats::get;
+        let dropped = get(&stats.dropped_full)
+            + get(&stats.failed)
+            + get(&stats.rejected)
+            + get(&stats.replay_lost)
+            + stats.unsent();
+        line.push_str(&format!(
+            "; {name}: sent={} dropped={dropped} retries={}",
+            get(&stats.exported) + get(&stats.replayed),
+            get(&stats.retries),
+        ));
+        let to_disk = get(&stats.spilled) + get(&stats.moved_to_disk);
+        if to_disk > 0 {
+            line.push_str(&format!(" to_disk={to_disk}"));
+        }
+    }
+    line
 }
 
 /// Opens a destination's disk buffer; without one (with an error logged)

@@ -113,6 +113,8 @@ pub struct StreamSink {
     lines: u64,
     out: Fanout,
     read_stats: Arc<ReadStats>,
+    /// Attributes added to every record (an input file's path and name).
+    extra: Vec<(crate::record::Str, crate::record::Value)>,
 }
 
 impl StreamSink {
@@ -132,16 +134,30 @@ impl StreamSink {
             lines: 0,
             out,
             read_stats,
+            extra: Vec::new(),
         }
     }
 
+    /// Adds these attributes to every record.
+    pub fn with_attributes(
+        mut self,
+        extra: Vec<(crate::record::Str, crate::record::Value)>,
+    ) -> Self {
+        self.extra = extra;
+        self
+    }
+
     fn hand_on(&mut self) {
-        let index = match self.stream {
-            Stream::Stderr => 1,
-            Stream::Stdout | Stream::Lifecycle => 0,
-        };
+        let index = ReadStats::index(self.stream);
         DestinationStats::add(&self.read_stats.lines[index], self.lines as usize);
         self.lines = 0;
+        if !self.extra.is_empty() {
+            // Input files only: their records name the file (one small
+            // allocation per record, off the child's hot path).
+            for r in &mut self.records {
+                r.attributes.extend(self.extra.iter().cloned());
+            }
+        }
         if !self.records.is_empty() {
             self.out.push(std::mem::take(&mut self.records));
         }

@@ -291,6 +291,11 @@ impl Budget {
         drop(state);
         self.shared.room.notify_all();
     }
+
+    /// Bytes held now (queued, batched or in flight).
+    pub fn held(&self) -> usize {
+        self.shared.lock().held
+    }
 }
 
 impl Drop for QueueReceiver {

@@ -323,7 +323,15 @@ async fn start(
     let (shared, budget, shutdown) = (shared.clone(), budget.clone(), shutdown.clone());
     in_flight.spawn(async move {
         let bytes = batch.bytes;
-        deliver(&shared, &batch.records, &shutdown, false).await;
+        let outcome = deliver(&shared, &batch.records, &shutdown, false).await;
+        if outcome == Delivered::Sent
+            && let Some(opened) = batch.opened
+        {
+            shared
+                .stats
+                .batch_latency
+                .observe(opened.elapsed().as_secs_f64());
+        }
         budget.release(bytes);
     });
 }
@@ -366,6 +374,10 @@ async fn deliver(
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .reset();
+                shared
+                    .stats
+                    .failing
+                    .store(0, std::sync::atomic::Ordering::Relaxed);
                 if let Some((since, failures)) = shared
                     .failing
                     .lock()
@@ -416,6 +428,10 @@ async fn deliver(
                 return Delivered::Refused;
             }
             Err(ExportError::Retryable { reason, after }) => {
+                shared
+                    .stats
+                    .failing
+                    .store(1, std::sync::atomic::Ordering::Relaxed);
                 let delay = after.unwrap_or_else(|| {
                     shared
                         .backoff

@@ -214,7 +214,7 @@ impl RequestEncoder {
         match r.stream {
             crate::record::Stream::Stdout => &self.fixed.stdout,
             crate::record::Stream::Stderr => &self.fixed.stderr,
-            crate::record::Stream::Lifecycle => &[],
+            crate::record::Stream::Lifecycle | crate::record::Stream::File => &[],
         }
     }
 

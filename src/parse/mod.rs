@@ -132,7 +132,10 @@ pub struct Parser {
 impl Parser {
     pub fn new(config: &ParseConfig, stream: Stream) -> Self {
         let (number, mode) = match stream {
-            Stream::Stdout | Stream::Lifecycle => (config.stdout_severity, config.stdout_mode),
+            // A file's lines are read like stdout's.
+            Stream::Stdout | Stream::Lifecycle | Stream::File => {
+                (config.stdout_severity, config.stdout_mode)
+            }
             Stream::Stderr => (config.stderr_severity, config.stderr_mode),
         };
         let default_severity = match number {

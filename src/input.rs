@@ -1,0 +1,473 @@
+//! Input from files and named pipes (`--input file:GLOB`), for sidecars that
+//! do not own the application's stdout.
+//!
+//! ```text
+//!  every 1 s: glob ─► new files opened (at the saved position, else the start)
+//!  every 250 ms: each open file read to EOF ─► LineSplitter ─► StreamSink (parse, log.file.*) ─► Fanout
+//!                 size < position (copytruncate) ─► back to the start
+//!                 no longer matched or deleted (rename + create) ─► read on, closed after 5 s without growth
+//!  every 1 s and at the end: positions ─► <buffer-dir>/input-positions.json
+//! ```
+//!
+//! One thread polls every file. Polling rather than inotify: it works the
+//! same on every filesystem a volume can be (overlay, NFS, emptyDir, FUSE),
+//! costs one `fstat` per file per tick when idle, and a tick bounds the
+//! latency (250 ms, well under the batch delay).
+//!
+//! A file is known by its device and inode, not its name, so a rotated file
+//! that is still matched under its new name is read on without a second
+//! copy, and a file renamed away is drained before it is closed (the
+//! application may write its last lines to it after the rename). Positions
+//! are saved by device, inode and a checksum of the file's first bytes (an
+//! inode can be reused by a new file), and point just after the last complete
+//! line handed on, so a restart neither repeats nor skips a line that was
+//! queued. Records still in memory when logwrap is killed are lost unless
+//! `--buffer-disk-all` put them on disk.
+//!
+//! Named pipes are opened non-blocking and read whenever a writer writes;
+//! they have no position. Files found at start are read from the beginning
+//! (as Vector's file source does by default), so a sidecar that starts after
+//! the application misses nothing.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::app::StreamSink;
+use crate::read::{LineSink, LineSplitter, now_unix_nano};
+use crate::record::{Str, Stream, Value};
+
+/// How often open files are read.
+const READ_EVERY: Duration = Duration::from_millis(250);
+/// How often the globs are expanded again.
+const GLOB_EVERY: Duration = Duration::from_secs(1);
+/// How often positions are saved while running.
+const SAVE_EVERY: Duration = Duration::from_secs(1);
+/// A file no longer matched is read on until it has not grown for this long
+/// (Fluent Bit's `Rotate_Wait` default).
+const ROTATE_WAIT: Duration = Duration::from_secs(5);
+/// Bytes of a file's start that identify it beside its inode.
+const FINGERPRINT_BYTES: usize = 256;
+/// At most this much is read from one file per tick, so one busy file
+/// cannot starve the others.
+const MAX_READ_PER_TICK: usize = 16 * 1024 * 1024;
+
+/// What the file input reads and where it keeps positions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileInputConfig {
+    /// Glob patterns (`*`, `?`, `[...]`, `**`).
+    pub patterns: Vec<String>,
+    /// Where positions survive a restart (in the buffer directory), if anywhere.
+    pub positions: Option<PathBuf>,
+    pub max_line_bytes: usize,
+}
+
+/// Parses an `--input` value: `file:GLOB`.
+pub fn parse_input(raw: &str) -> Result<String, String> {
+    match raw.split_once(':') {
+        Some(("file", pattern)) if !pattern.is_empty() => {
+            glob::Pattern::new(pattern)
+                .map_err(|e| format!("{pattern:?} is not a valid glob: {e}"))?;
+            Ok(pattern.to_string())
+        }
+        Some(("file", _)) => Err("file: needs a path or glob, e.g. file:/var/log/app/*.log".into()),
+        _ => Err(format!(
+            "{raw:?}: an input is file:PATH or file:GLOB (e.g. file:/var/log/app/*.log)"
+        )),
+    }
+}
+
+/// A file's identity: device, inode.
+type FileId = (u64, u64);
+
+/// A saved position.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Position {
+    path: String,
+    dev: u64,
+    ino: u64,
+    /// CRC-32 of the first `min(offset, FINGERPRINT_BYTES)` bytes.
+    fingerprint: u32,
+    fingerprint_len: usize,
+    offset: u64,
+}
+
+struct Tracked {
+    path: PathBuf,
+    id: FileId,
+    file: File,
+    fifo: bool,
+    /// Bytes read so far (regular files).
+    read_to: u64,
+    splitter: LineSplitter,
+    sink: StreamSink,
+    /// Set when no pattern matches the file any more (renamed away, deleted).
+    unmatched: bool,
+    last_growth: Instant,
+    fingerprint: (u32, usize),
+}
+
+impl Tracked {
+    /// Where a restart should resume: after the last complete line.
+    fn position(&self) -> u64 {
+        self.read_to - self.splitter.pending_len() as u64
+    }
+}
+
+/// Reads the inputs until `stop` is set, then drains every file to its end,
+/// hands on what is held and saves positions.
+pub fn run(config: FileInputConfig, make_sink: impl Fn() -> StreamSink, stop: Arc<AtomicBool>) {
+    let mut saved = config
+        .positions
+        .as_deref()
+        .map(load_positions)
+        .unwrap_or_default();
+    let mut tracked: Vec<Tracked> = Vec::new();
+    let mut last_glob: Option<Instant> = None;
+    let mut last_save = Instant::now();
+    let mut warned_empty = false;
+    loop {
+        let stopping = stop.load(Ordering::Acquire);
+        if last_glob.is_none_or(|t| t.elapsed() >= GLOB_EVERY) || stopping {
+            last_glob = Some(Instant::now());
+            discover(&config, &mut tracked, &mut saved, &make_sink);
+            if tracked.is_empty() && !warned_empty {
+                warned_empty = true;
+                tracing::warn!(patterns = ?config.patterns, "no input file matches yet; looking again every second");
+            }
+        }
+        for t in &mut tracked {
+            read_available(t);
+        }
+        let now = Instant::now();
+        tracked.retain_mut(|t| {
+            if let Some(deadline) = t.sink.idle_deadline()
+                && now >= deadline
+            {
+                t.sink.idle();
+            }
+            if t.unmatched && t.last_growth.elapsed() >= ROTATE_WAIT && !stopping {
+                close(t);
+                tracing::debug!(path = %t.path.display(), "closed a rotated input file");
+                return false;
+            }
+            true
+        });
+        if stopping {
+            for t in &mut tracked {
+                close(t);
+            }
+            save(&config, &tracked, &mut saved);
+            return;
+        }
+        if last_save.elapsed() >= SAVE_EVERY {
+            last_save = Instant::now();
+            save(&config, &tracked, &mut saved);
+        }
+        std::thread::sleep(READ_EVERY);
+    }
+}
+
+/// Finds files the patterns match now: opens new ones, marks the ones no
+/// longer matched.
+fn discover(
+    config: &FileInputConfig,
+    tracked: &mut Vec<Tracked>,
+    saved: &mut HashMap<FileId, Position>,
+    make_sink: &impl Fn() -> StreamSink,
+) {
+    let mut seen: Vec<FileId> = Vec::new();
+    for pattern in &config.patterns {
+        let Ok(paths) = glob::glob(pattern) else {
+            continue;
+        };
+        for path in paths.flatten() {
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            let fifo = meta.file_type().is_fifo();
+            if !meta.is_file() && !fifo {
+                continue;
+            }
+            let id = (meta.dev(), meta.ino());
+            if seen.contains(&id) {
+                continue;
+            }
+            seen.push(id);
+            if let Some(t) = tracked.iter_mut().find(|t| t.id == id) {
+                t.path = path;
+                t.unmatched = false;
+                continue;
+            }
+            match open(&path, id, fifo, config, saved, make_sink) {
+                Ok(t) => tracked.push(t),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot open an input file; trying again shortly")
+                }
+            }
+        }
+    }
+    for t in tracked.iter_mut() {
+        if !seen.contains(&t.id) && !t.unmatched {
+            t.unmatched = true;
+            t.last_growth = Instant::now();
+        }
+    }
+}
+
+fn open(
+    path: &Path,
+    id: FileId,
+    fifo: bool,
+    config: &FileInputConfig,
+    saved: &mut HashMap<FileId, Position>,
+    make_sink: &impl Fn() -> StreamSink,
+) -> io::Result<Tracked> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    if fifo {
+        // Without O_NONBLOCK, opening waits for a writer.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let mut file = options.open(path)?;
+    let fingerprint = if fifo {
+        (0, 0)
+    } else {
+        fingerprint(&mut file, FINGERPRINT_BYTES)?
+    };
+    let mut start = 0;
+    if let Some(p) = saved.remove(&id) {
+        let size = file.metadata()?.len();
+        let same = !fifo
+            && p.offset <= size
+            && fingerprint_of_len(&mut file, p.fingerprint_len)? == p.fingerprint;
+        if same {
+            start = p.offset;
+        } else {
+            tracing::info!(path = %path.display(), "an input file's saved position belongs to another file; reading it from the start");
+        }
+    }
+    if start > 0 {
+        file.seek(SeekFrom::Start(start))?;
+    } else if !fifo {
+        file.seek(SeekFrom::Start(0))?;
+    }
+    tracing::debug!(path = %path.display(), offset = start, "reading an input file");
+    let display = path.to_string_lossy().into_owned();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let sink = make_sink().with_attributes(vec![
+        (
+            Str::from_static("log.file.path"),
+            Value::Str(Str::from(display)),
+        ),
+        (
+            Str::from_static("log.file.name"),
+            Value::Str(Str::from(name)),
+        ),
+    ]);
+    Ok(Tracked {
+        path: path.to_path_buf(),
+        id,
+        file,
+        fifo,
+        read_to: start,
+        splitter: LineSplitter::new(Stream::File, config.max_line_bytes),
+        sink,
+        unmatched: false,
+        last_growth: Instant::now(),
+        fingerprint,
+    })
+}
+
+/// CRC-32 of a file's first `len` bytes (fewer if it is shorter), and how
+/// many that was. Leaves the file position where it was.
+fn fingerprint(file: &mut File, len: usize) -> io::Result<(u32, usize)> {
+    let here = file.stream_position()?;
+    file.seek(SeekFrom::Start(0))?;
+    let mut head = vec![0u8; len];
+    let mut filled = 0;
+    while filled < len {
+        match file.read(&mut head[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    file.seek(SeekFrom::Start(here))?;
+    Ok((crc32fast::hash(&head[..filled]), filled))
+}
+
+fn fingerprint_of_len(file: &mut File, len: usize) -> io::Result<u32> {
+    let (crc, got) = fingerprint(file, len)?;
+    Ok(if got == len { crc } else { !crc })
+}
+
+/// Reads what the file has now and hands complete lines on.
+fn read_available(t: &mut Tracked) {
+    if !t.fifo
+        && let Ok(meta) = t.file.metadata()
+        && (meta.len() < t.read_to || (meta.len() != t.read_to && !same_start(t)))
+    {
+        // copytruncate: the file was emptied under us (and perhaps written
+        // past our position again before we looked: its start changed).
+        tracing::info!(path = %t.path.display(), "an input file was truncated; reading it from the start");
+        t.splitter
+            .finish(now_unix_nano(), &mut |line| t.sink.line(line));
+        t.sink.end_of_read();
+        if t.file.seek(SeekFrom::Start(0)).is_ok() {
+            t.read_to = 0;
+            t.fingerprint = (0, 0);
+        }
+    }
+    let mut total = 0;
+    while total < MAX_READ_PER_TICK {
+        let n = match t.splitter.read_from(&mut t.file) {
+            Ok([]) => break,
+            Ok(data) => data.len(),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => {
+                tracing::warn!(path = %t.path.display(), error = %e, "reading an input file failed");
+                break;
+            }
+        };
+        total += n;
+        t.read_to += n as u64;
+        t.last_growth = Instant::now();
+        t.splitter
+            .drain(now_unix_nano(), &mut |line| t.sink.line(line));
+        t.sink.end_of_read();
+    }
+    if t.fingerprint.1 < FINGERPRINT_BYTES
+        && !t.fifo
+        && total > 0
+        && let Ok(fp) = fingerprint(&mut t.file, FINGERPRINT_BYTES)
+    {
+        t.fingerprint = fp;
+    }
+}
+
+/// Whether the file still starts with the bytes it started with.
+fn same_start(t: &Tracked) -> bool {
+    use std::os::unix::fs::FileExt;
+    let (crc, len) = t.fingerprint;
+    if len == 0 {
+        return true;
+    }
+    let mut head = vec![0u8; len];
+    match t.file.read_exact_at(&mut head, 0) {
+        Ok(()) => crc32fast::hash(&head) == crc,
+        // Shorter than it was: truncated.
+        Err(_) => false,
+    }
+}
+
+/// Reads to the end and hands on everything held, the last line included.
+fn close(t: &mut Tracked) {
+    read_available(t);
+    t.splitter
+        .finish(now_unix_nano(), &mut |line| t.sink.line(line));
+    t.sink.end_of_stream();
+}
+
+fn load_positions(path: &Path) -> HashMap<FileId, Position> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return HashMap::new(),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "cannot read the saved input positions; reading input files from the start");
+            return HashMap::new();
+        }
+    };
+    match serde_json::from_str::<Vec<Position>>(&text) {
+        Ok(list) => list.into_iter().map(|p| ((p.dev, p.ino), p)).collect(),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "the saved input positions are damaged; reading input files from the start");
+            HashMap::new()
+        }
+    }
+}
+
+/// Writes the positions of open files (and keeps saved ones of files not
+/// seen this run), atomically: a temporary file renamed over the old one.
+fn save(config: &FileInputConfig, tracked: &[Tracked], saved: &mut HashMap<FileId, Position>) {
+    let Some(path) = &config.positions else {
+        return;
+    };
+    for t in tracked.iter().filter(|t| !t.fifo) {
+        let offset = t.position();
+        let len = (offset as usize).min(t.fingerprint.1);
+        // The fingerprint covers bytes before the position only.
+        let fingerprint = if len == t.fingerprint.1 {
+            t.fingerprint.0
+        } else {
+            let mut file = match t.file.try_clone() {
+                Ok(f) => f,
+                Err(_) => continue,
+            };
+            match fingerprint(&mut file, len) {
+                Ok((crc, _)) => crc,
+                Err(_) => continue,
+            }
+        };
+        saved.insert(
+            t.id,
+            Position {
+                path: t.path.to_string_lossy().into_owned(),
+                dev: t.id.0,
+                ino: t.id.1,
+                fingerprint,
+                fingerprint_len: len,
+                offset,
+            },
+        );
+    }
+    // Forget files that are gone or replaced.
+    saved.retain(|id, p| {
+        tracked.iter().any(|t| t.id == *id)
+            || std::fs::metadata(&p.path).is_ok_and(|m| (m.dev(), m.ino()) == *id)
+    });
+    let list: Vec<&Position> = saved.values().collect();
+    let Ok(json) = serde_json::to_string_pretty(&list) else {
+        return;
+    };
+    let tmp = path.with_extension("json.tmp");
+    let written = std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
+        .and_then(|()| std::fs::write(&tmp, json))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        tracing::warn!(path = %path.display(), error = %e, "cannot save input positions");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_values() {
+        assert_eq!(
+            parse_input("file:/var/log/*.log").unwrap(),
+            "/var/log/*.log"
+        );
+        assert!(
+            parse_input("/var/log/app.log")
+                .unwrap_err()
+                .contains("file:PATH")
+        );
+        assert!(parse_input("file:").is_err());
+        assert!(
+            parse_input("file:/x/[")
+                .unwrap_err()
+                .contains("not a valid glob")
+        );
+    }
+}
