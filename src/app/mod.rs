@@ -299,6 +299,7 @@ pub async fn run(
         }
     }
     let lifecycle_out = config.supervise.lifecycle.then(|| fanout.clone());
+    let mut exit_record = None;
     drop(fanout);
     metrics.set_phase(Phase::Running);
 
@@ -315,15 +316,15 @@ pub async fn run(
                 return Outcome::Failed;
             };
             let code = config.supervise.remap(exit.outcome.code());
-            if let Some(out) = &lifecycle_out {
-                out.push(vec![lifecycle::exited(
-                    &exit,
-                    code,
-                    c.pid,
-                    c.started.elapsed(),
-                    SystemTime::now(),
-                )]);
-            }
+            // Sent once the pipes are drained, so it follows the child's
+            // last lines.
+            exit_record = Some(lifecycle::exited(
+                &exit,
+                code,
+                c.pid,
+                c.started.elapsed(),
+                SystemTime::now(),
+            ));
             if let Some(span) = &trace {
                 span.record_exit(code, &exit);
             }
@@ -357,7 +358,6 @@ pub async fn run(
             Outcome::Exited(0)
         }
     };
-    drop(lifecycle_out);
     metrics.set_phase(Phase::Stopping);
     // Input files are read to their end once more, then closed.
     input_stop.store(true, Ordering::Release);
@@ -388,6 +388,10 @@ pub async fn run(
         }
         let _ = tokio::time::timeout(Duration::from_millis(200), all_done(&mut readers_done)).await;
     }
+    if let (Some(out), Some(record)) = (&lifecycle_out, exit_record) {
+        out.push(vec![record]);
+    }
+    drop(lifecycle_out);
 
     // Exporters: flush now, within the shutdown timeout (or at once after a
     // second signal).

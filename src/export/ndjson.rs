@@ -27,7 +27,7 @@ use super::{Accepted, ExportError, json};
 use crate::record::{Record, Str, Value};
 
 /// Plain HTTP destination settings.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct HttpConfig {
     pub url: String,
     pub headers: Vec<(String, String)>,
@@ -35,6 +35,21 @@ pub struct HttpConfig {
     pub auth: Auth,
     pub timeout: Duration,
     pub tls: TlsOptions,
+}
+
+/// Header values may be secrets: only their names are shown.
+impl std::fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("HttpConfig")
+            .field("url", &self.url)
+            .field("headers", &header_names)
+            .field("compression", &self.compression)
+            .field("auth", &self.auth)
+            .field("timeout", &self.timeout)
+            .field("tls", &self.tls)
+            .finish()
+    }
 }
 
 /// Renders a batch: one object per line, each with the resource.
