@@ -7,10 +7,13 @@ README (not part of the test suite).
             reports the peak against --buffer-max-bytes, and what was dropped.
   retry:    a collector that answers 429 with Retry-After: 2 three times, then
             200; prints when each request arrived.
+  steady:   a collector that is up while the child writes RATE lines/s for
+            SECONDS; reports logwrap's own CPU time as a share of one core.
 
     cargo build --release
     python3 benches/outage.py outage --rate 50000 --seconds 300
     python3 benches/outage.py retry
+    python3 benches/outage.py steady --rate 1000 --seconds 30
 """
 import argparse
 import http.server
@@ -139,6 +142,37 @@ def retry(args):
     server.shutdown()
 
 
+def steady(args):
+    Throttling.answers = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Throttling)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    count_file = f"/tmp/logwrap-steady-{os.getpid()}.count"
+    proc = subprocess.Popen(
+        [BINARY, "--otlp-endpoint", endpoint, "--no-passthrough", "-q",
+         "--", sys.executable, "-c", GENERATOR, str(args.rate), str(args.seconds), count_file])
+    cpu = None
+    while True:
+        try:
+            with open(f"/proc/{proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            break
+        # State is fields[0]; utime and stime are fields 11 and 12 after it.
+        if fields[0] == "Z":
+            cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            break
+        time.sleep(0.05)
+    proc.wait()
+    with open(count_file) as f:
+        written = f.read().strip()
+    os.unlink(count_file)
+    print(f"steady: {args.rate} lines/s for {args.seconds} s, collector up")
+    print(f"  lines written: {written}, requests received: {len(Throttling.arrivals)}")
+    print(f"  logwrap CPU: {cpu:.2f} s = {100 * cpu / args.seconds:.2f}% of one core")
+    server.shutdown()
+
+
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="mode", required=True)
@@ -147,8 +181,11 @@ def main():
     o.add_argument("--seconds", type=float, default=300)
     o.add_argument("--buffer-max-bytes", default="16MiB")
     sub.add_parser("retry")
+    s = sub.add_parser("steady")
+    s.add_argument("--rate", type=int, default=1000)
+    s.add_argument("--seconds", type=float, default=30)
     args = parser.parse_args()
-    {"outage": outage, "retry": retry}[args.mode](args)
+    {"outage": outage, "retry": retry, "steady": steady}[args.mode](args)
 
 
 if __name__ == "__main__":

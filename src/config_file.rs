@@ -83,6 +83,14 @@ pub fn apply(
     argv: Vec<OsString>,
     env: &impl Env,
 ) -> Result<(Vec<OsString>, BTreeSet<String>), String> {
+    // The common case costs nothing: no file named anywhere.
+    let named = env.var("LOGWRAP_CONFIG").is_some()
+        || argv
+            .iter()
+            .any(|a| a.as_encoded_bytes().starts_with(b"--config"));
+    if !named {
+        return Ok((argv, BTreeSet::new()));
+    }
     let command = Cli::command();
     let Ok(matches) = command.clone().try_get_matches_from(&argv) else {
         return Ok((argv, BTreeSet::new()));

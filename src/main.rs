@@ -3,6 +3,12 @@
 
 use std::process::ExitCode;
 
+/// Records cross threads (built by a reader, freed by the exporter), which
+/// glibc's allocator serialises on an arena lock; mimalloc frees them
+/// without one.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 
 use logwrap::cli::Cli;

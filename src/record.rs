@@ -180,11 +180,24 @@ impl Value {
         match self {
             Value::Str(s) => s.len(),
             Value::Bytes(b) => b.len(),
-            Value::Array(items) => items.iter().map(|v| 24 + v.weight()).sum(),
-            Value::Map(entries) => entries.iter().map(|(k, v)| 48 + k.len() + v.weight()).sum(),
+            Value::Array(items) => {
+                items.capacity() * std::mem::size_of::<Value>()
+                    + items.iter().map(Value::weight).sum::<usize>()
+            }
+            Value::Map(entries) => attributes_weight(entries),
             Value::Bool(_) | Value::Int(_) | Value::Double(_) | Value::Empty => 0,
         }
     }
+}
+
+/// Heap bytes of a key-value list: its slots (by capacity, as allocated)
+/// and what each key and value holds.
+fn attributes_weight(entries: &Vec<(Str, Value)>) -> usize {
+    entries.capacity() * std::mem::size_of::<(Str, Value)>()
+        + entries
+            .iter()
+            .map(|(k, v)| k.len() + v.weight())
+            .sum::<usize>()
 }
 
 /// OTel SeverityNumber: 0 is unspecified, 1..=24 the spec's ranges
@@ -302,11 +315,7 @@ impl Record {
         std::mem::size_of::<Record>()
             + self.body.weight()
             + self.severity.text.len()
-            + self
-                .attributes
-                .iter()
-                .map(|(k, v)| 48 + k.len() + v.weight())
-                .sum::<usize>()
+            + attributes_weight(&self.attributes)
     }
 }
 
@@ -341,6 +350,8 @@ mod tests {
         let base = r.weight();
         r.attributes
             .push((Str::from("k"), Value::Str(Str::from("vvvv"))));
-        assert_eq!(r.weight(), base + 48 + 1 + 4);
+        // The vector's slots as allocated, then the key's and value's bytes.
+        let slots = r.attributes.capacity() * std::mem::size_of::<(Str, Value)>();
+        assert_eq!(r.weight(), base + slots + 1 + 4);
     }
 }
