@@ -6,11 +6,13 @@
 //! Data flows one way, one module per stage:
 //!
 //! ```text
-//!  argv + env ─► cli ─► config ─► app::run (spawns the stages, wires channels, orders shutdown)
+//!  argv + env (+ config_file) ─► cli ─► config ─► app::run (spawns the stages, wires channels, orders shutdown)
 //!
-//!  supervise ─pipes─► read ─Line─► parse ─Record─► buffer ─► batch ─Batch─► export ─► OTLP/HTTP, console
-//!  spawn, signals,    tee to own   pure, total     bounded     count, bytes,  retry + backoff
-//!  one waitpid owner  stdout/err                   in bytes    delay
+//!  supervise ─pipes─► read ─Line─► parse ─Record─► buffer ─► batch ─Batch─► export ─► OTLP gRPC/HTTP, Loki, HTTP, file, console
+//!  spawn, signals,    tee to own   pure, total     bounded     count, bytes,  retry + backoff,
+//!  one waitpid owner  stdout/err                   in bytes,   delay          disk buffer
+//!                   input ─Line─┘                  disk spill
+//!                   (files, pipes)
 //!  └─► exit status ─► main ─► the child's exit code (128+N for signal N, 126/127 exec failure, 2 usage)
 //! ```
 //!
@@ -28,19 +30,28 @@
 //!   drop or block policy when full. Each read's records go in as one chunk.
 //! - [`batch`] closes batches at a count, a size or a delay (a pure
 //!   [`batch::Batcher`] driven by the export task).
-//! - [`export`] delivers batches: an OTLP/HTTP protobuf encoder written
-//!   against the wire format ([`export::otlp_proto`]), the console exporter,
-//!   retry classification and backoff ([`export::retry`]).
+//! - [`input`] is the read stage for files and named pipes (`--input`):
+//!   one polling thread, rotation by inode, positions kept on disk.
+//! - [`export`] delivers batches: OTLP protobuf written against the wire
+//!   format ([`export::otlp_proto`]) over HTTP or gRPC, OTLP/JSON, Loki,
+//!   NDJSON, the console; retry classification and backoff
+//!   ([`export::retry`]); batches out of retry time and memory overflow go to
+//!   the disk buffer ([`buffer::disk`]) and come back first.
 //! - [`resource`] says who is logging (service, process, host).
 //! - [`telemetry`] is logwrap's own diagnostics (`tracing` to stderr) and
-//!   counters.
+//!   counters; [`metrics`] serves them (`--metrics-addr`); [`lifecycle`]
+//!   makes the start/exit/dropped records; [`trace`] the run's span.
+//! - [`config_file`] layers a TOML file under flags and environment;
+//!   [`check`] is `logwrap check`.
 //! - [`app`] wires the stages and orders the shutdown: the child exits, its
 //!   pipes reach EOF (bounded by `--drain-timeout`), readers drop their
 //!   senders, exporters flush what is queued (bounded by `--shutdown-timeout`),
 //!   undelivered records are reported, and logwrap exits with the child's code.
 //!
 //! Threads: the main thread runs a current-thread tokio runtime (export tasks,
-//! HTTP); two reader threads; one signal thread.
+//! HTTP, metrics); two reader threads; one signal thread; with `--input`, one
+//! file thread. Records are built on reader threads and freed on the main
+//! one, hence mimalloc (see main.rs).
 
 pub mod app;
 pub mod batch;
