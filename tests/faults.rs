@@ -439,6 +439,25 @@ async fn a_slow_receiver_with_block_loses_nothing() {
     );
 }
 
+/// A second run on the same buffer directory, with the collector up at
+/// `port` now; its own child writes one line, `after`.
+async fn run_again(port: u16, buffer: &str) -> (OtlpReceiver, Run) {
+    let receiver = OtlpReceiver::start_on(port).await;
+    let run = run_logwrap([
+        "--otlp-endpoint",
+        &format!("http://127.0.0.1:{port}"),
+        "--no-lifecycle",
+        "--buffer-dir",
+        buffer,
+        "--",
+        "echo",
+        "after",
+    ])
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr_text());
+    (receiver, run)
+}
+
 #[tokio::test]
 async fn sigkill_mid_run_with_a_disk_buffer_then_a_new_run_sends_everything() {
     let port = free_port();
@@ -488,19 +507,7 @@ async fn sigkill_mid_run_with_a_disk_buffer_then_a_new_run_sends_everything() {
     let killed = running.finish().await;
     assert_eq!(killed.code, None, "killed by a signal");
 
-    let receiver = OtlpReceiver::start_on(port).await;
-    let run = run_logwrap([
-        "--otlp-endpoint",
-        &endpoint,
-        "--no-lifecycle",
-        "--buffer-dir",
-        buffer,
-        "--",
-        "echo",
-        "after",
-    ])
-    .await;
-    assert_eq!(run.code, Some(0), "{}", run.stderr_text());
+    let (receiver, _) = run_again(port, buffer).await;
     let records = receiver.records();
     assert_exactly_once(&records, count);
     assert!(records.iter().any(|r| body_text(r) == "after"));
@@ -648,19 +655,7 @@ async fn a_corrupt_segment_is_skipped_and_counted_and_the_rest_is_sent() {
     bytes[at] ^= 0xff;
     std::fs::write(&segments[0], &bytes).unwrap();
 
-    let receiver = OtlpReceiver::start_on(port).await;
-    let again = run_logwrap([
-        "--otlp-endpoint",
-        &endpoint,
-        "--no-lifecycle",
-        "--buffer-dir",
-        buffer,
-        "--",
-        "echo",
-        "after",
-    ])
-    .await;
-    assert_eq!(again.code, Some(0), "{}", again.stderr_text());
+    let (receiver, again) = run_again(port, buffer).await;
     let again_err = again.stderr_text();
     assert!(again_err.contains("corrupt or cut short"), "{again_err}");
     let records = receiver.records();

@@ -260,15 +260,12 @@ impl QueueReceiver {
 
     /// Gives back the budget of records that have left memory.
     pub fn release(&self, bytes: usize) {
-        let mut state = self.shared.lock();
-        state.held = state.held.saturating_sub(bytes);
-        drop(state);
-        self.shared.room.notify_all();
+        self.budget().release(bytes);
     }
 
     /// Bytes currently held (queued, batched or in flight).
     pub fn held_bytes(&self) -> usize {
-        self.shared.lock().held
+        self.budget().held()
     }
 }
 

@@ -207,78 +207,50 @@ pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
         failing: Mutex::new(None),
         disk: dest.disk,
     });
-    let budget = dest.queue.budget();
     let queue = dest.queue;
-    let max_in_flight = dest.max_in_flight.max(1);
-    let mut batcher = Batcher::new(dest.batch);
-    let mut in_flight: JoinSet<()> = JoinSet::new();
+    let mut sending = Sending {
+        in_flight: JoinSet::new(),
+        max: dest.max_in_flight.max(1),
+        shared: shared.clone(),
+        budget: queue.budget(),
+        shutdown: shutdown.clone(),
+        batcher: Batcher::new(dest.batch),
+    };
     let mut replayer = Replayer::new(dest.config, dest.resource);
     loop {
         if shutdown.borrow().is_some() {
             // Take what is queued now; producers still blocked on a pipe
             // held by a grandchild are not waited for.
-            let now = Instant::now();
-            while let Some(chunk) = queue.try_recv() {
-                for record in chunk.records {
-                    if let Some(batch) = batcher.offer(record, now) {
-                        start(
-                            &mut in_flight,
-                            max_in_flight,
-                            &shared,
-                            &budget,
-                            batch,
-                            &shutdown,
-                        )
-                        .await;
-                    }
-                }
-            }
+            sending.take_queued(&queue).await;
             break;
         }
         // What an earlier run (or an outage) left on disk goes first, one
         // frame at a time, when nothing else is in flight.
         if let Some(spill) = &shared.disk
-            && in_flight.is_empty()
+            && sending.in_flight.is_empty()
             && !spill.disk.is_empty()
         {
             replayer.replay_one(&shared, spill, &shutdown).await;
             continue;
         }
-        let deadline = batcher.deadline();
+        let deadline = sending.batcher.deadline();
         let sleep = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now).into());
-        let room = in_flight.len() < max_in_flight;
+        let room = sending.in_flight.len() < sending.max;
         tokio::select! {
             chunk = queue.recv(), if room => match chunk {
                 Some(chunk) => {
-                    let now = Instant::now();
-                    for record in chunk.records {
-                        if let Some(batch) = batcher.offer(record, now) {
-                            start(&mut in_flight, max_in_flight, &shared, &budget, batch, &shutdown).await;
-                        }
-                    }
-                    if budget.pressed() {
+                    sending.offer(chunk.records).await;
+                    if sending.budget.pressed() {
                         // Memory is filling: send what is queued now rather
                         // than wait for the batch delay.
-                        while let Some(chunk) = queue.try_recv() {
-                            for record in chunk.records {
-                                if let Some(batch) = batcher.offer(record, now) {
-                                    start(&mut in_flight, max_in_flight, &shared, &budget, batch, &shutdown).await;
-                                }
-                            }
-                        }
-                        if let Some(batch) = batcher.take() {
-                            start(&mut in_flight, max_in_flight, &shared, &budget, batch, &shutdown).await;
-                        }
+                        sending.take_queued(&queue).await;
+                        sending.flush().await;
                     }
                 }
                 None => break,
             },
-            () = sleep, if deadline.is_some() && room => {
-                if let Some(batch) = batcher.take() {
-                    start(&mut in_flight, max_in_flight, &shared, &budget, batch, &shutdown).await;
-                }
-            }
-            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+            () = sleep, if deadline.is_some() && room => sending.flush().await,
+            Some(_) = sending.in_flight.join_next(), if !sending.in_flight.is_empty() => {}
             changed = shutdown.changed() => {
                 if changed.is_err() {
                     // The app is gone without a deadline: flush and end.
@@ -287,18 +259,8 @@ pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
             }
         }
     }
-    if let Some(batch) = batcher.take() {
-        start(
-            &mut in_flight,
-            max_in_flight,
-            &shared,
-            &budget,
-            batch,
-            &shutdown,
-        )
-        .await;
-    }
-    while in_flight.join_next().await.is_some() {}
+    sending.flush().await;
+    while sending.in_flight.join_next().await.is_some() {}
     if let Some(spill) = &shared.disk {
         // What waits on disk (with --buffer-disk-all, the run's last
         // records) goes out until the deadline; the rest stays for the
@@ -308,32 +270,65 @@ pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
     }
 }
 
-/// Starts delivering a batch, first waiting for a free slot.
-async fn start(
-    in_flight: &mut JoinSet<()>,
+/// The open batch and the deliveries in flight of one destination.
+struct Sending {
+    in_flight: JoinSet<()>,
     max: usize,
-    shared: &Arc<Shared>,
-    budget: &Budget,
-    batch: Batch,
-    shutdown: &ShutdownSignal,
-) {
-    while in_flight.len() >= max {
-        in_flight.join_next().await;
-    }
-    let (shared, budget, shutdown) = (shared.clone(), budget.clone(), shutdown.clone());
-    in_flight.spawn(async move {
-        let bytes = batch.bytes;
-        let outcome = deliver(&shared, &batch.records, &shutdown, false).await;
-        if outcome == Delivered::Sent
-            && let Some(opened) = batch.opened
-        {
-            shared
-                .stats
-                .batch_latency
-                .observe(opened.elapsed().as_secs_f64());
+    shared: Arc<Shared>,
+    budget: Budget,
+    shutdown: ShutdownSignal,
+    batcher: Batcher,
+}
+
+impl Sending {
+    /// Adds records to the open batch, sending each batch that closes.
+    async fn offer(&mut self, records: Vec<Record>) {
+        let now = Instant::now();
+        for record in records {
+            if let Some(batch) = self.batcher.offer(record, now) {
+                self.start(batch).await;
+            }
         }
-        budget.release(bytes);
-    });
+    }
+
+    /// Adds every chunk queued right now.
+    async fn take_queued(&mut self, queue: &QueueReceiver) {
+        while let Some(chunk) = queue.try_recv() {
+            self.offer(chunk.records).await;
+        }
+    }
+
+    /// Sends the open batch, if any, now.
+    async fn flush(&mut self) {
+        if let Some(batch) = self.batcher.take() {
+            self.start(batch).await;
+        }
+    }
+
+    /// Starts delivering a batch, first waiting for a free slot.
+    async fn start(&mut self, batch: Batch) {
+        while self.in_flight.len() >= self.max {
+            self.in_flight.join_next().await;
+        }
+        let (shared, budget, shutdown) = (
+            self.shared.clone(),
+            self.budget.clone(),
+            self.shutdown.clone(),
+        );
+        self.in_flight.spawn(async move {
+            let bytes = batch.bytes;
+            let outcome = deliver(&shared, &batch.records, &shutdown, false).await;
+            if outcome == Delivered::Sent
+                && let Some(opened) = batch.opened
+            {
+                shared
+                    .stats
+                    .batch_latency
+                    .observe(opened.elapsed().as_secs_f64());
+            }
+            budget.release(bytes);
+        });
+    }
 }
 
 /// How one delivery ended.

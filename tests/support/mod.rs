@@ -70,18 +70,12 @@ where
 }
 
 pub async fn run_command(mut cmd: tokio::process::Command) -> Run {
-    let started = Instant::now();
-    let child = cmd.spawn().expect("spawn logwrap");
-    let output = tokio::time::timeout(TIMEOUT, child.wait_with_output())
-        .await
-        .expect("logwrap did not finish in time")
-        .expect("wait for logwrap");
-    Run {
-        code: output.status.code(),
-        stdout: output.stdout,
-        stderr: output.stderr,
-        elapsed: started.elapsed(),
+    Running {
+        started: Instant::now(),
+        child: cmd.spawn().expect("spawn logwrap"),
     }
+    .finish()
+    .await
 }
 
 /// Direct children of `pid`, from /proc.
