@@ -99,6 +99,62 @@ impl Auth {
     }
 }
 
+/// What a server answered: enough to classify it and to quote it.
+pub struct Answer {
+    pub status: u16,
+    pub retry_after: Option<String>,
+    pub content_type: String,
+    /// At most 64 KiB of the body.
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The error for an answer that is not a success: retryable (after the
+    /// server's delay, if it gave one) or permanent, quoting `explanation`.
+    pub fn error(&self, disposition: super::retry::Disposition, explanation: &str) -> ExportError {
+        let reason = format!("HTTP {}{}", self.status, quote(explanation));
+        match disposition {
+            super::retry::Disposition::Retry { after } => ExportError::Retryable { reason, after },
+            _ => ExportError::Permanent { reason },
+        }
+    }
+
+    /// The outcome by the rules for HTTP APIs other than OTLP (Loki, plain
+    /// HTTP): 2xx success, 408/429/5xx retried, other 4xx permanent.
+    pub fn generic_outcome(&self) -> Result<super::Accepted, ExportError> {
+        use super::retry::{Disposition, classify_http_generic};
+        match classify_http_generic(
+            self.status,
+            self.retry_after.as_deref(),
+            std::time::SystemTime::now(),
+        ) {
+            Disposition::Success => Ok(super::Accepted::default()),
+            failed => Err(self.error(failed, &String::from_utf8_lossy(&self.body))),
+        }
+    }
+}
+
+/// Sends a request with the destination's credentials and reads the answer;
+/// a transport failure (refused, DNS, TLS, timeout) is a retryable error.
+pub async fn send(request: reqwest::RequestBuilder, auth: &Auth) -> Result<Answer, ExportError> {
+    let response = auth.apply(request)?.send().await.map_err(transport_error)?;
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let retry_after = header(reqwest::header::RETRY_AFTER);
+    let content_type = header(reqwest::header::CONTENT_TYPE).unwrap_or_default();
+    Ok(Answer {
+        status: response.status().as_u16(),
+        retry_after,
+        content_type,
+        body: read_limited(response).await,
+    })
+}
+
 /// How much of an answer body is read and quoted.
 const MAX_ANSWER_BODY: usize = 64 * 1024;
 const MAX_QUOTED: usize = 300;

@@ -35,13 +35,12 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use base64::Engine;
-use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderValue};
 
 use super::http::{self, Auth, Compression};
-use super::retry::{Disposition, classify_http_generic};
 use super::tls::TlsOptions;
 use super::wire::{
     LEN, VARINT, field_len, put_bytes_field, put_len_field, put_varint, tag, varint_len,
@@ -198,31 +197,9 @@ impl LokiExporter {
             })?;
             request = request.header("X-Scope-OrgID", value);
         }
-        let response = self
-            .config
-            .auth
-            .apply(request)?
-            .send()
-            .await
-            .map_err(http::transport_error)?;
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = http::read_limited(response).await;
-        let text = String::from_utf8_lossy(&body);
-        match classify_http_generic(status, retry_after.as_deref(), SystemTime::now()) {
-            Disposition::Success => Ok(Accepted::default()),
-            Disposition::Retry { after } => Err(ExportError::Retryable {
-                reason: format!("HTTP {status}{}", http::quote(&text)),
-                after,
-            }),
-            Disposition::Permanent => Err(ExportError::Permanent {
-                reason: format!("HTTP {status}{}", http::quote(&text)),
-            }),
-        }
+        http::send(request, &self.config.auth)
+            .await?
+            .generic_outcome()
     }
 
     /// Groups records by label set, entries of each stream in time order

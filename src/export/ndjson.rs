@@ -16,12 +16,11 @@
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue};
 
 use super::http::{self, Auth, Compression};
-use super::retry::{Disposition, classify_http_generic};
 use super::tls::TlsOptions;
 use super::{Accepted, ExportError, json};
 use crate::record::{Record, Str, Value};
@@ -110,31 +109,9 @@ impl HttpExporter {
             .headers(self.headers.clone())
             .timeout(self.config.timeout)
             .body(self.config.compression.compress(body));
-        let response = self
-            .config
-            .auth
-            .apply(request)?
-            .send()
-            .await
-            .map_err(http::transport_error)?;
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = http::read_limited(response).await;
-        let text = String::from_utf8_lossy(&body);
-        match classify_http_generic(status, retry_after.as_deref(), SystemTime::now()) {
-            Disposition::Success => Ok(Accepted::default()),
-            Disposition::Retry { after } => Err(ExportError::Retryable {
-                reason: format!("HTTP {status}{}", http::quote(&text)),
-                after,
-            }),
-            Disposition::Permanent => Err(ExportError::Permanent {
-                reason: format!("HTTP {status}{}", http::quote(&text)),
-            }),
-        }
+        http::send(request, &self.config.auth)
+            .await?
+            .generic_outcome()
     }
 }
 

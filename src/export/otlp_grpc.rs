@@ -43,23 +43,7 @@ pub struct OtlpGrpcExporter {
 
 impl OtlpGrpcExporter {
     pub fn new(config: &OtlpConfig, resource: &[(Str, Value)]) -> Result<Self, String> {
-        let endpoint = Endpoint::from_shared(config.url.clone())
-            .map_err(|e| format!("bad gRPC endpoint {}: {e}", config.url))?
-            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-            .timeout(config.timeout);
-        // hyper-rustls sets ALPN itself (h2, from enable_http2) and insists on an empty list.
-        let tls = tls::client_config(&config.tls, &[]).map_err(|e| e.to_string())?;
-        // TCP_NODELAY: without it Nagle's algorithm holds back the tail of
-        // each request until the peer's delayed ACK, a few ms per call.
-        let mut tcp = hyper_util::client::legacy::connect::HttpConnector::new();
-        tcp.set_nodelay(true);
-        tcp.enforce_http(false);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http2()
-            .wrap_connector(tcp);
-        let channel = endpoint.connect_with_connector_lazy(connector);
+        let channel = channel(config)?;
         let mut client = tonic::client::Grpc::new(channel)
             // Answers are small; a server sending megabytes is misbehaving.
             .max_decoding_message_size(4 << 20);
@@ -115,6 +99,29 @@ impl OtlpGrpcExporter {
             Err(status) => Err(status_error(&status)),
         }
     }
+}
+
+/// A lazily connecting channel to the collector: our rustls configuration
+/// (roots, mTLS), TCP_NODELAY, the configured timeouts. Shared with the run's
+/// span exporter (`trace`).
+pub fn channel(config: &OtlpConfig) -> Result<Channel, String> {
+    let endpoint = Endpoint::from_shared(config.url.clone())
+        .map_err(|e| format!("bad gRPC endpoint {}: {e}", config.url))?
+        .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+        .timeout(config.timeout);
+    // hyper-rustls sets ALPN itself (h2, from enable_http2) and insists on an empty list.
+    let tls = tls::client_config(&config.tls, &[]).map_err(|e| e.to_string())?;
+    // TCP_NODELAY: without it Nagle's algorithm holds back the tail of
+    // each request until the peer's delayed ACK, a few ms per call.
+    let mut tcp = hyper_util::client::legacy::connect::HttpConnector::new();
+    tcp.set_nodelay(true);
+    tcp.enforce_http(false);
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http2()
+        .wrap_connector(tcp);
+    Ok(endpoint.connect_with_connector_lazy(connector))
 }
 
 fn status_error(status: &Status) -> ExportError {

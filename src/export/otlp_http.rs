@@ -17,9 +17,7 @@ use std::time::{Duration, SystemTime};
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 use prost::Message;
-use reqwest::header::{
-    CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
-};
+use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 
 use super::http::{self, Auth, Compression};
 use super::otlp_json::JsonRequestEncoder;
@@ -102,41 +100,15 @@ impl OtlpHttpExporter {
             .headers(self.headers.clone())
             .timeout(self.timeout)
             .body(body);
-        let response = self
-            .auth
-            .apply(request)?
-            .send()
-            .await
-            .map_err(http::transport_error)?;
-
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let answer_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let body = http::read_limited(response).await;
-        match classify_http(status, retry_after.as_deref(), SystemTime::now()) {
-            Disposition::Success => Ok(partial_success(&body, &answer_type)),
-            Disposition::Retry { after } => Err(ExportError::Retryable {
-                reason: format!(
-                    "HTTP {status}{}",
-                    http::quote(&error_text(&body, &answer_type))
-                ),
-                after,
-            }),
-            Disposition::Permanent => Err(ExportError::Permanent {
-                reason: format!(
-                    "HTTP {status}{}",
-                    http::quote(&error_text(&body, &answer_type))
-                ),
-            }),
+        let answer = http::send(request, &self.auth).await?;
+        let (body, kind) = (&answer.body, answer.content_type.as_str());
+        match classify_http(
+            answer.status,
+            answer.retry_after.as_deref(),
+            SystemTime::now(),
+        ) {
+            Disposition::Success => Ok(partial_success(body, kind)),
+            failed => Err(answer.error(failed, &error_text(body, kind))),
         }
     }
 }
