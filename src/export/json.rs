@@ -11,6 +11,9 @@
 //! objects, arrays as arrays, an empty value as null. Trace and span ids are
 //! lowercase hex, as in OTLP/JSON. Times are RFC 3339 in UTC with nanoseconds.
 
+// Numbers and times are written with `write!` straight into the buffer
+// (io::Write for Vec never fails): no String per record.
+use std::io::Write as _;
 use std::time::{Duration, UNIX_EPOCH};
 
 use base64::Engine;
@@ -34,7 +37,7 @@ pub fn write_record(out: &mut Vec<u8>, record: &Record) {
     }
     if record.severity.number.0 != 0 {
         out.extend_from_slice(b",\"severity_number\":");
-        out.extend_from_slice(record.severity.number.0.to_string().as_bytes());
+        let _ = write!(out, "{}", record.severity.number.0);
     }
     if !record.event_name.is_empty() {
         out.extend_from_slice(b",\"event_name\":");
@@ -56,12 +59,10 @@ pub fn write_record(out: &mut Vec<u8>, record: &Record) {
     }
     if let Some(split) = &record.split {
         comma(out);
-        out.extend_from_slice(
-            format!(
-                "\"{SPLIT_ID}\":{},\"{SPLIT_INDEX}\":{},\"{SPLIT_LAST}\":{}",
-                split.id, split.index, split.last
-            )
-            .as_bytes(),
+        let _ = write!(
+            out,
+            "\"{SPLIT_ID}\":{},\"{SPLIT_INDEX}\":{},\"{SPLIT_LAST}\":{}",
+            split.id, split.index, split.last
         );
     }
     for (k, v) in &record.attributes {
@@ -80,7 +81,7 @@ pub fn write_record(out: &mut Vec<u8>, record: &Record) {
         write_hex(out, &record.span_id);
     }
     if record.flags != 0 {
-        out.extend_from_slice(format!(",\"flags\":{}", record.flags).as_bytes());
+        let _ = write!(out, ",\"flags\":{}", record.flags);
     }
     out.push(b'}');
 }
@@ -102,17 +103,17 @@ pub fn write_attributes(out: &mut Vec<u8>, attributes: &[(Str, Value)]) {
 fn write_time(out: &mut Vec<u8>, unix_nano: u64) {
     let t = UNIX_EPOCH + Duration::from_nanos(unix_nano);
     out.push(b'"');
-    out.extend_from_slice(humantime::format_rfc3339_nanos(t).to_string().as_bytes());
+    let _ = write!(out, "{}", humantime::format_rfc3339_nanos(t));
     out.push(b'"');
 }
 
-fn write_str(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     // serde_json's escaping is correct for every code point, control
     // characters and NUL included.
     serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
 }
 
-fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+pub(crate) fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
     for b in bytes {
@@ -136,7 +137,9 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value) {
             out.push(b'"');
         }
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
         Value::Double(d) if d.is_finite() => {
             serde_json::to_writer(&mut *out, d).expect("writing to a Vec cannot fail");
         }

@@ -11,8 +11,11 @@
 //! Same shape as [`super::otlp_proto::RequestEncoder`]: the resource and scope
 //! are rendered once, records are appended to a reused buffer.
 
+use std::io::Write as _;
+
 use base64::Engine;
 
+use super::json::{write_hex, write_str};
 use super::otlp_proto::{SPLIT_ID, SPLIT_INDEX, SPLIT_LAST};
 use crate::record::{Record, Str, Value};
 
@@ -51,13 +54,11 @@ impl JsonRequestEncoder {
 fn write_record(out: &mut Vec<u8>, r: &Record) {
     out.push(b'{');
     if r.time_unix_nano != 0 {
-        out.extend_from_slice(format!("\"timeUnixNano\":\"{}\",", r.time_unix_nano).as_bytes());
+        let _ = write!(out, "\"timeUnixNano\":\"{}\",", r.time_unix_nano);
     }
-    out.extend_from_slice(
-        format!("\"observedTimeUnixNano\":\"{}\"", r.observed_unix_nano).as_bytes(),
-    );
+    let _ = write!(out, "\"observedTimeUnixNano\":\"{}\"", r.observed_unix_nano);
     if r.severity.number.0 != 0 {
-        out.extend_from_slice(format!(",\"severityNumber\":{}", r.severity.number.0).as_bytes());
+        let _ = write!(out, ",\"severityNumber\":{}", r.severity.number.0);
     }
     if !r.severity.text.is_empty() {
         out.extend_from_slice(b",\"severityText\":");
@@ -79,7 +80,7 @@ fn write_record(out: &mut Vec<u8>, r: &Record) {
     let rest = r.attributes.iter().map(|(k, v)| (k.as_str(), v));
     write_key_values(out, fixed.chain(split_attrs).chain(rest));
     if r.flags != 0 {
-        out.extend_from_slice(format!(",\"flags\":{}", r.flags).as_bytes());
+        let _ = write!(out, ",\"flags\":{}", r.flags);
     }
     if r.trace_id != [0; 16] {
         out.extend_from_slice(b",\"traceId\":");
@@ -123,7 +124,9 @@ fn write_any_value(out: &mut Vec<u8>, v: &Value) {
         } else {
             b"{\"boolValue\":false}"
         }),
-        Value::Int(i) => out.extend_from_slice(format!("{{\"intValue\":\"{i}\"}}").as_bytes()),
+        Value::Int(i) => {
+            let _ = write!(out, "{{\"intValue\":\"{i}\"}}");
+        }
         Value::Double(d) => {
             out.extend_from_slice(b"{\"doubleValue\":");
             if d.is_finite() {
@@ -163,20 +166,6 @@ fn write_any_value(out: &mut Vec<u8>, v: &Value) {
         }
         Value::Empty => out.extend_from_slice(b"{}"),
     }
-}
-
-fn write_str(out: &mut Vec<u8>, s: &str) {
-    serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
-}
-
-fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
-    for b in bytes {
-        out.push(HEX[(b >> 4) as usize]);
-        out.push(HEX[(b & 15) as usize]);
-    }
-    out.push(b'"');
 }
 
 #[cfg(test)]
