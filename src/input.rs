@@ -31,7 +31,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Seek, SeekFrom};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -238,14 +238,13 @@ fn open(
     let fingerprint = if fifo {
         (0, 0)
     } else {
-        fingerprint(&mut file, FINGERPRINT_BYTES)?
+        fingerprint(&file, FINGERPRINT_BYTES)?
     };
     let mut start = 0;
     if let Some(p) = saved.remove(&id) {
         let size = file.metadata()?.len();
-        let same = !fifo
-            && p.offset <= size
-            && fingerprint_of_len(&mut file, p.fingerprint_len)? == p.fingerprint;
+        let same =
+            !fifo && p.offset <= size && starts_with(&file, p.fingerprint, p.fingerprint_len);
         if same {
             start = p.offset;
         } else {
@@ -288,27 +287,25 @@ fn open(
 }
 
 /// CRC-32 of a file's first `len` bytes (fewer if it is shorter), and how
-/// many that was. Leaves the file position where it was.
-fn fingerprint(file: &mut File, len: usize) -> io::Result<(u32, usize)> {
-    let here = file.stream_position()?;
-    file.seek(SeekFrom::Start(0))?;
+/// many that was. Positional reads: the file's offset is not touched.
+fn fingerprint(file: &File, len: usize) -> io::Result<(u32, usize)> {
+    use std::os::unix::fs::FileExt;
     let mut head = vec![0u8; len];
     let mut filled = 0;
     while filled < len {
-        match file.read(&mut head[filled..]) {
+        match file.read_at(&mut head[filled..], filled as u64) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
     }
-    file.seek(SeekFrom::Start(here))?;
     Ok((crc32fast::hash(&head[..filled]), filled))
 }
 
-fn fingerprint_of_len(file: &mut File, len: usize) -> io::Result<u32> {
-    let (crc, got) = fingerprint(file, len)?;
-    Ok(if got == len { crc } else { !crc })
+/// Whether the file's first `len` bytes still have checksum `crc`.
+fn starts_with(file: &File, crc: u32, len: usize) -> bool {
+    matches!(fingerprint(file, len), Ok((c, got)) if got == len && c == crc)
 }
 
 /// Reads what the file has now and hands complete lines on.
@@ -349,25 +346,17 @@ fn read_available(t: &mut Tracked) {
     if t.fingerprint.1 < FINGERPRINT_BYTES
         && !t.fifo
         && total > 0
-        && let Ok(fp) = fingerprint(&mut t.file, FINGERPRINT_BYTES)
+        && let Ok(fp) = fingerprint(&t.file, FINGERPRINT_BYTES)
     {
         t.fingerprint = fp;
     }
 }
 
-/// Whether the file still starts with the bytes it started with.
+/// Whether the file still starts with the bytes it started with (shorter
+/// than that counts as truncated).
 fn same_start(t: &Tracked) -> bool {
-    use std::os::unix::fs::FileExt;
     let (crc, len) = t.fingerprint;
-    if len == 0 {
-        return true;
-    }
-    let mut head = vec![0u8; len];
-    match t.file.read_exact_at(&mut head, 0) {
-        Ok(()) => crc32fast::hash(&head) == crc,
-        // Shorter than it was: truncated.
-        Err(_) => false,
-    }
+    len == 0 || starts_with(&t.file, crc, len)
 }
 
 /// Reads to the end and hands on everything held, the last line included.
@@ -409,11 +398,7 @@ fn save(config: &FileInputConfig, tracked: &[Tracked], saved: &mut HashMap<FileI
         let fingerprint = if len == t.fingerprint.1 {
             t.fingerprint.0
         } else {
-            let mut file = match t.file.try_clone() {
-                Ok(f) => f,
-                Err(_) => continue,
-            };
-            match fingerprint(&mut file, len) {
+            match fingerprint(&t.file, len) {
                 Ok((crc, _)) => crc,
                 Err(_) => continue,
             }
