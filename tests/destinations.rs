@@ -360,9 +360,13 @@ async fn loki_400_is_dropped_with_its_reason_and_429_is_retried() {
         &loki.url(),
         "--batch-max-records",
         "1",
+        "--no-multiline",
         "--",
-        "printf",
-        "first\\nsecond\\n",
+        "sh",
+        "-c",
+        // The child ends while the retry waits: the shutdown deadline that
+        // follows must not bring the retry forward.
+        "echo first; sleep 0.3; echo second",
     ])
     .await;
     assert_eq!(run.code, Some(0));

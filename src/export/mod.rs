@@ -444,47 +444,56 @@ async fn deliver(
                         tracing::debug!(destination = shared.name, error = %reason, retry_in = ?delay, "export failed again");
                     }
                 }
-                let deadline = *shutdown.borrow();
-                let give_up_at =
-                    deadline.map_or(started + max_elapsed, |d| d.min(started + max_elapsed));
-                if Instant::now() + delay > give_up_at {
-                    if !replay
-                        && let Some(spill) = &shared.disk
-                        && spill.write(shared.name, records)
-                    {
-                        DestinationStats::add(&shared.stats.moved_to_disk, count);
-                        tracing::warn!(destination = shared.name, records = count, error = %reason, "export still failing; kept the batch in the disk buffer");
-                        return Delivered::ToDisk;
+                // Wait out the delay; a shutdown deadline set meanwhile only
+                // shortens what is left, it never makes the retry come early
+                // (a server's Retry-After is a promise we keep).
+                let retry_at = Instant::now() + delay;
+                let mut shutdown = shutdown.clone();
+                loop {
+                    let deadline = *shutdown.borrow_and_update();
+                    let give_up_at =
+                        deadline.map_or(started + max_elapsed, |d| d.min(started + max_elapsed));
+                    if retry_at > give_up_at {
+                        return out_of_time(shared, records, &reason, replay);
                     }
-                    if replay {
-                        // The frame stays on disk and is tried again.
-                        return Delivered::OutOfTime;
+                    tokio::select! {
+                        () = tokio::time::sleep_until(retry_at.into()) => break,
+                        changed = shutdown.changed() => {
+                            if changed.is_err() {
+                                // No deadline can come any more.
+                                tokio::time::sleep_until(retry_at.into()).await;
+                                break;
+                            }
+                        }
                     }
-                    shared.stats.drop_records(
-                        &shared.stats.failed,
-                        count,
-                        crate::read::now_unix_nano(),
-                    );
-                    tracing::error!(destination = shared.name, records = count, error = %reason, "export still failing and out of time; dropping the batch");
-                    return Delivered::OutOfTime;
                 }
                 DestinationStats::add(&shared.stats.retries, 1);
-                // A shutdown deadline may make the wait pointless: wake on a
-                // new one and re-check (the current value counts as seen).
-                let mut shutdown = shutdown.clone();
-                shutdown.borrow_and_update();
-                let deadline_set = async {
-                    if shutdown.changed().await.is_err() {
-                        std::future::pending::<()>().await;
-                    }
-                };
-                tokio::select! {
-                    () = tokio::time::sleep(delay) => {}
-                    () = deadline_set => {}
-                }
             }
         }
     }
+}
+
+/// A batch whose next retry would come too late: kept in the disk buffer when
+/// there is one, left on disk when it came from there, else counted as failed.
+fn out_of_time(shared: &Shared, records: &[Record], reason: &str, replay: bool) -> Delivered {
+    let count = records.len();
+    if !replay
+        && let Some(spill) = &shared.disk
+        && spill.write(shared.name, records)
+    {
+        DestinationStats::add(&shared.stats.moved_to_disk, count);
+        tracing::warn!(destination = shared.name, records = count, error = %reason, "export still failing; kept the batch in the disk buffer");
+        return Delivered::ToDisk;
+    }
+    if replay {
+        // The frame stays on disk and is tried again.
+        return Delivered::OutOfTime;
+    }
+    shared
+        .stats
+        .drop_records(&shared.stats.failed, count, crate::read::now_unix_nano());
+    tracing::error!(destination = shared.name, records = count, error = %reason, "export still failing and out of time; dropping the batch");
+    Delivered::OutOfTime
 }
 
 /// After a successful delivery: if records were dropped since the last
