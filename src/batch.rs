@@ -16,6 +16,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::buffer::RecordLists;
 use crate::record::Record;
 
 /// When a batch closes.
@@ -55,6 +56,9 @@ pub struct Batcher {
     config: BatchConfig,
     open: Batch,
     opened_at: Option<Instant>,
+    /// Where a new batch's list comes from; give delivered batches' lists
+    /// back to it ([`Batcher::lists`]).
+    lists: RecordLists,
 }
 
 impl Batcher {
@@ -63,7 +67,15 @@ impl Batcher {
             config,
             open: Batch::default(),
             opened_at: None,
+            // Room for a full batch up front (capped: a huge setting should
+            // not reserve megabytes for batches that close by size first).
+            lists: RecordLists::new(config.max_records.min(4096)),
         }
+    }
+
+    /// The pool batch lists come from; a delivered batch's list goes back here.
+    pub fn lists(&self) -> &RecordLists {
+        &self.lists
     }
 
     /// Adds a record; returns a batch when this record closes one.
@@ -78,7 +90,9 @@ impl Batcher {
         }
         if self.open.records.is_empty() {
             self.opened_at = Some(now);
-            self.open.records.reserve(self.config.max_records.min(4096));
+            if self.open.records.capacity() == 0 {
+                self.open.records = self.lists.take();
+            }
         }
         self.open.bytes += weight;
         self.open.records.push(record);

@@ -36,6 +36,73 @@ use crate::record::{Line, Split, Stream};
 /// full pipe drains in one call.
 const READ_CHUNK: usize = 64 * 1024;
 
+/// Regions at least this full go into a recycled [`READ_CHUNK`] buffer; smaller
+/// ones get an exact copy, so a quiet stream's records never pin 64 KiB each
+/// (and the byte budget, which counts line bytes, stays within 2x of the truth).
+const RECYCLE_FROM: usize = READ_CHUNK / 2;
+
+/// Spare region buffers kept per stream: 16 x 64 KiB at most.
+const SPARE_REGIONS: usize = 16;
+
+/// Region buffers handed back by whoever drops a region's last line.
+///
+/// Under load a region (one read's complete lines) is built on the reader
+/// thread and freed on the exporter's, one 64 KiB block per read. An
+/// allocator cannot reuse such a block until its owning thread collects it,
+/// so it keeps taking fresh pages while the freed ones wait to be purged:
+/// that churn, not the records, was most of logwrap's peak RSS above the
+/// byte budget. Handing the buffer back keeps the same few blocks in use.
+/// Written here because object-pool crates pool by value on one side, and
+/// this needs `Bytes` whose drop returns the buffer from any thread.
+#[derive(Default)]
+struct RegionPool {
+    spare: std::sync::Mutex<Vec<Vec<u8>>>,
+}
+
+impl RegionPool {
+    /// A region holding a copy of `bytes`.
+    fn region(self: &std::sync::Arc<Self>, bytes: &[u8]) -> Bytes {
+        if bytes.len() < RECYCLE_FROM || bytes.len() > READ_CHUNK {
+            return Bytes::copy_from_slice(bytes);
+        }
+        let spare = self.lock().pop();
+        let mut buf = spare.unwrap_or_else(|| Vec::with_capacity(READ_CHUNK));
+        buf.extend_from_slice(bytes);
+        Bytes::from_owner(Region {
+            buf,
+            pool: self.clone(),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Vec<u8>>> {
+        // A panic while holding the lock leaves a valid list.
+        self.spare.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A recycled buffer behind a `Bytes`; goes back to its pool when dropped.
+struct Region {
+    buf: Vec<u8>,
+    pool: std::sync::Arc<RegionPool>,
+}
+
+impl AsRef<[u8]> for Region {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl Drop for Region {
+    fn drop(&mut self) {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let mut spare = self.pool.lock();
+        if spare.len() < SPARE_REGIONS {
+            spare.push(buf);
+        }
+    }
+}
+
 /// Cuts a byte stream into [`Line`]s.
 ///
 /// Pure: it owns a buffer and knows nothing of pipes, so it is tested on
@@ -52,6 +119,7 @@ pub struct LineSplitter {
     next_split_id: u64,
     /// Reused list of cut points for one drain: (start, end, split).
     cuts: Vec<(usize, usize, Option<Split>)>,
+    regions: std::sync::Arc<RegionPool>,
 }
 
 impl LineSplitter {
@@ -64,6 +132,7 @@ impl LineSplitter {
             splitting: None,
             next_split_id: 0,
             cuts: Vec::new(),
+            regions: Default::default(),
         }
     }
 
@@ -189,7 +258,7 @@ impl LineSplitter {
         // One check per read: cuts fall on '\n' or on character boundaries, so
         // when the whole region is UTF-8 every line in it is too.
         let utf8 = std::str::from_utf8(region).is_ok();
-        let shared = Bytes::copy_from_slice(region);
+        let shared = self.regions.region(region);
         for &(start, end, split) in &self.cuts {
             emit(Line {
                 stream: self.stream,
@@ -404,6 +473,31 @@ pub fn now_unix_nano() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn full_regions_reuse_their_buffer_and_small_ones_are_exact_copies() {
+        let pool = std::sync::Arc::new(RegionPool::default());
+        let big = vec![b'x'; RECYCLE_FROM];
+        let region = pool.region(&big);
+        assert_eq!(&region[..], &big[..]);
+        let line = region.slice(0..10);
+        drop(region);
+        // A line still holds the region: nothing is back yet.
+        assert_eq!(pool.lock().len(), 0);
+        drop(line);
+        assert_eq!(pool.lock().len(), 1);
+        let again = pool.region(&big);
+        assert_eq!(pool.lock().len(), 0, "the spare buffer was taken");
+        drop(again);
+        // Small regions never pin a 64 KiB buffer.
+        let small = pool.region(b"one line\n");
+        assert_eq!(&small[..], b"one line\n");
+        assert_eq!(pool.lock().len(), 1);
+        // The pool keeps a bounded number of spares.
+        let held: Vec<Bytes> = (0..SPARE_REGIONS + 3).map(|_| pool.region(&big)).collect();
+        drop(held);
+        assert_eq!(pool.lock().len(), SPARE_REGIONS);
+    }
 
     fn split_all(max: usize, reads: &[&[u8]]) -> Vec<(Vec<u8>, Option<Split>)> {
         let mut splitter = LineSplitter::new(Stream::Stdout, max);

@@ -14,6 +14,7 @@ mod exit_codes;
 mod faults;
 mod lines;
 mod loghub;
+mod memory;
 mod operations;
 mod parsing;
 mod passthrough;

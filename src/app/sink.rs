@@ -39,6 +39,14 @@ pub struct Fanout {
 }
 
 impl Fanout {
+    /// An empty list to collect records in, from the pool of the destination
+    /// that gets the original (see [`crate::buffer::RecordLists`]).
+    pub fn list(&self) -> Vec<Record> {
+        self.destinations
+            .last()
+            .map_or_else(Vec::new, |d| d.queue.lists().take())
+    }
+
     /// Queues `records` everywhere: clones for all destinations but the last.
     pub fn push(&self, mut records: Vec<Record>) {
         if records.is_empty() || self.destinations.is_empty() {
@@ -57,7 +65,9 @@ impl Fanout {
             let batch = if i == last {
                 records.take().unwrap_or_default()
             } else {
-                records.clone().unwrap_or_default()
+                let mut copy = outlet.queue.lists().take();
+                copy.extend(records.iter().flatten().cloned());
+                copy
             };
             outlet.push(batch);
         }
@@ -159,7 +169,8 @@ impl StreamSink {
             }
         }
         if !self.records.is_empty() {
-            self.out.push(std::mem::take(&mut self.records));
+            let next = self.out.list();
+            self.out.push(std::mem::replace(&mut self.records, next));
         }
     }
 }
@@ -169,6 +180,11 @@ impl LineSink for StreamSink {
         self.lines += 1;
         if !self.out.destinations.is_empty() {
             self.parser.push(line, &mut self.records);
+            if self.records.len() >= crate::buffer::CHUNK_RECORDS {
+                // A full list goes now: lists stay one size, and a long
+                // read does not hold all its records back.
+                self.hand_on();
+            }
         }
     }
 

@@ -62,6 +62,61 @@ pub struct QueueConfig {
     pub when_full: WhenFull,
 }
 
+/// Records per list handed from a reader to the queue: one read's records
+/// go in lists of this many, so every list is one fixed-size block.
+pub const CHUNK_RECORDS: usize = 256;
+
+/// Spare lists kept per pool (4 x 256 records x ~240 B: about 240 KiB).
+const SPARE_LISTS: usize = 4;
+
+/// Record lists handed back once their records have moved on, for reuse.
+///
+/// Lists of records are built on one thread and emptied on another (reader →
+/// export task, batch → delivery). Freed there, each ~60-120 KiB block sits
+/// in the allocator until it is purged while fresh blocks are taken: that
+/// churn kept peak RSS well above the byte budget. Reusing a few
+/// fixed-capacity lists keeps the same memory in use. Hand-written: it is a
+/// few lines around a mutex, and pool crates do not bound capacity per item.
+#[derive(Clone)]
+pub struct RecordLists {
+    spare: Arc<Mutex<Vec<Vec<Record>>>>,
+    capacity: usize,
+}
+
+impl RecordLists {
+    /// A pool of lists with room for `capacity` records each.
+    pub fn new(capacity: usize) -> Self {
+        RecordLists {
+            spare: Arc::default(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// An empty list with room for the pool's capacity.
+    pub fn take(&self) -> Vec<Record> {
+        let spare = self.lock().pop();
+        spare.unwrap_or_else(|| Vec::with_capacity(self.capacity))
+    }
+
+    /// Drops the records (here, on the caller's thread) and keeps the list
+    /// if it is of this pool's size and the pool is not full.
+    pub fn give(&self, mut list: Vec<Record>) {
+        list.clear();
+        if list.capacity() != self.capacity {
+            return;
+        }
+        let mut spare = self.lock();
+        if spare.len() < SPARE_LISTS {
+            spare.push(list);
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<Vec<Record>>> {
+        // A panic while holding the lock leaves a valid list of lists.
+        self.spare.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 /// Records of one push, with their accounted weight.
 pub struct Chunk {
     pub records: Vec<Record>,
@@ -81,6 +136,7 @@ struct Shared {
     room: Condvar,
     ready: Notify,
     config: QueueConfig,
+    lists: RecordLists,
 }
 
 impl Shared {
@@ -103,6 +159,7 @@ pub fn queue(config: QueueConfig) -> (QueueSender, QueueReceiver) {
         room: Condvar::new(),
         ready: Notify::new(),
         config,
+        lists: RecordLists::new(CHUNK_RECORDS),
     });
     (
         QueueSender {
@@ -149,6 +206,11 @@ impl Drop for QueueSender {
 }
 
 impl QueueSender {
+    /// The list pool shared with the consumer: take lists from it to push.
+    pub fn lists(&self) -> &RecordLists {
+        &self.shared.lists
+    }
+
     /// Queues records by the configured policy.
     pub fn push(&self, mut records: Vec<Record>) -> Pushed {
         if records.is_empty() {
@@ -246,6 +308,11 @@ impl QueueReceiver {
         }
     }
 
+    /// Where emptied chunk lists go back to the producers.
+    pub fn lists(&self) -> &RecordLists {
+        &self.shared.lists
+    }
+
     /// The next chunk if one is queued now.
     pub fn try_recv(&self) -> Option<Chunk> {
         self.shared.lock().chunks.pop_front()
@@ -309,6 +376,32 @@ impl Drop for QueueReceiver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_lists_come_back_empty_with_their_room() {
+        let lists = RecordLists::new(8);
+        let mut list = lists.take();
+        assert_eq!(list.capacity(), 8);
+        list.push(Record::new(
+            crate::record::Stream::Stdout,
+            1,
+            crate::record::Value::Empty,
+        ));
+        let block = list.as_ptr();
+        lists.give(list);
+        let again = lists.take();
+        assert!(again.is_empty());
+        assert_eq!(again.as_ptr(), block, "the same block is reused");
+        // A list of another size (a grown one) is not kept.
+        let mut grown = again;
+        grown.reserve(100);
+        lists.give(grown);
+        assert!(lists.lock().is_empty());
+        for _ in 0..SPARE_LISTS + 2 {
+            lists.give(Vec::with_capacity(8));
+        }
+        assert_eq!(lists.lock().len(), SPARE_LISTS);
+    }
     use crate::record::{Str, Stream, Value};
 
     fn records(n: usize) -> Vec<Record> {

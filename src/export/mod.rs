@@ -239,7 +239,7 @@ pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
         tokio::select! {
             chunk = queue.recv(), if room => match chunk {
                 Some(chunk) => {
-                    sending.offer(chunk.records).await;
+                    sending.offer(&queue, chunk.records).await;
                     if sending.budget.pressed() {
                         // Memory is filling: send what is queued now rather
                         // than wait for the batch delay.
@@ -281,20 +281,22 @@ struct Sending {
 }
 
 impl Sending {
-    /// Adds records to the open batch, sending each batch that closes.
-    async fn offer(&mut self, records: Vec<Record>) {
+    /// Adds a chunk's records to the open batch, sending each batch that
+    /// closes; the emptied list goes back to the producers.
+    async fn offer(&mut self, queue: &QueueReceiver, mut records: Vec<Record>) {
         let now = Instant::now();
-        for record in records {
+        for record in records.drain(..) {
             if let Some(batch) = self.batcher.offer(record, now) {
                 self.start(batch).await;
             }
         }
+        queue.lists().give(records);
     }
 
     /// Adds every chunk queued right now.
     async fn take_queued(&mut self, queue: &QueueReceiver) {
         while let Some(chunk) = queue.try_recv() {
-            self.offer(chunk.records).await;
+            self.offer(queue, chunk.records).await;
         }
     }
 
@@ -310,10 +312,11 @@ impl Sending {
         while self.in_flight.len() >= self.max {
             self.in_flight.join_next().await;
         }
-        let (shared, budget, shutdown) = (
+        let (shared, budget, shutdown, lists) = (
             self.shared.clone(),
             self.budget.clone(),
             self.shutdown.clone(),
+            self.batcher.lists().clone(),
         );
         self.in_flight.spawn(async move {
             let bytes = batch.bytes;
@@ -327,6 +330,7 @@ impl Sending {
                     .observe(opened.elapsed().as_secs_f64());
             }
             budget.release(bytes);
+            lists.give(batch.records);
         });
     }
 }

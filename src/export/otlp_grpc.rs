@@ -69,7 +69,8 @@ impl OtlpGrpcExporter {
     }
 
     pub async fn export(&self, records: &[Record]) -> Result<Accepted, ExportError> {
-        let mut body = Vec::with_capacity(records.len() * 160);
+        // The encoder sizes the request first and reserves exactly that.
+        let mut body = Vec::new();
         self.encoder.encode(records, &mut body);
         let mut request = tonic::Request::new(body);
         request.set_timeout(self.timeout);

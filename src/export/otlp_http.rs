@@ -88,10 +88,14 @@ impl OtlpHttpExporter {
     }
 
     pub async fn export(&self, records: &[Record]) -> Result<Accepted, ExportError> {
-        let mut body = Vec::with_capacity(records.len() * 160);
+        let mut body = Vec::new();
         match &self.encoder {
+            // Sizes the request first and reserves exactly that.
             Encoder::Protobuf(e) => e.encode(records, &mut body),
-            Encoder::Json(e) => e.encode(records, &mut body),
+            Encoder::Json(e) => {
+                body.reserve(records.len() * 400);
+                e.encode(records, &mut body)
+            }
         }
         let body = self.compression.compress(body);
         let request = self

@@ -78,6 +78,18 @@ pub struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     pub fn new(time_config: &'a TimeConfig, observed: u64) -> Self {
+        Fields::reusing(time_config, observed, Vec::new())
+    }
+
+    /// Collects into `scratch` (emptied first), a list the caller keeps from
+    /// line to line, so a line that turns out not to parse allocates nothing
+    /// and one that does gets an exact-size list.
+    pub fn reusing(
+        time_config: &'a TimeConfig,
+        observed: u64,
+        mut scratch: Vec<(Str, Value)>,
+    ) -> Self {
+        scratch.clear();
         Fields {
             time_config,
             observed,
@@ -87,13 +99,20 @@ impl<'a> Fields<'a> {
             trace_id: None,
             span_id: None,
             flags: None,
-            attributes: Vec::with_capacity(8),
+            attributes: scratch,
         }
     }
 
     /// Forgets everything taken so far (the line turned out not to parse).
     pub fn clear(&mut self) {
-        *self = Fields::new(self.time_config, self.observed);
+        let scratch = std::mem::take(&mut self.attributes);
+        *self = Fields::reusing(self.time_config, self.observed, scratch);
+    }
+
+    /// The scratch list back, for the next line.
+    pub fn into_scratch(mut self) -> Vec<(Str, Value)> {
+        self.attributes.clear();
+        self.attributes
     }
 
     /// Takes one field; later duplicates of a key replace earlier ones.
@@ -215,7 +234,8 @@ impl<'a> Fields<'a> {
 
     /// Writes what was found into `record`. Without a message field the body
     /// stays what the caller set (the whole line).
-    pub fn finish(mut self, record: &mut Record) {
+    /// Moves what was found into `record`; returns the scratch list, empty.
+    pub fn finish(mut self, record: &mut Record) -> Vec<(Str, Value)> {
         if let Some((_, body)) = self.message.take() {
             record.body = body;
         }
@@ -234,7 +254,10 @@ impl<'a> Fields<'a> {
         if let Some(f) = self.flags {
             record.flags = f & 0xff;
         }
-        record.attributes = self.attributes;
+        // Exact size: records live in the queue, and a list with room for
+        // more would be held (and counted) for nothing.
+        record.attributes = self.attributes.drain(..).collect();
+        self.attributes
     }
 }
 

@@ -127,6 +127,8 @@ pub struct Parser {
     mode: ParseMode,
     default_severity: Severity,
     pending: Option<Pending>,
+    /// Reused by every structured line (see [`fields::Fields::reusing`]).
+    scratch: std::cell::Cell<Vec<(Str, Value)>>,
 }
 
 impl Parser {
@@ -150,6 +152,7 @@ impl Parser {
             mode,
             default_severity,
             pending: None,
+            scratch: Default::default(),
         }
     }
 
@@ -293,12 +296,13 @@ impl Parser {
         if !utf8 && std::str::from_utf8(text).is_err() {
             return None;
         }
-        let mut f = fields::Fields::new(&self.config.time, observed);
+        let mut f = fields::Fields::reusing(&self.config.time, observed, self.scratch.take());
         if !parse(text, &mut f) {
+            self.scratch.set(f.into_scratch());
             return None;
         }
         let level_found = f.has_level();
-        f.finish(record);
+        self.scratch.set(f.finish(record));
         Some(level_found)
     }
 
