@@ -41,8 +41,9 @@ const READ_CHUNK: usize = 64 * 1024;
 /// (and the byte budget, which counts line bytes, stays within 2x of the truth).
 const RECYCLE_FROM: usize = READ_CHUNK / 2;
 
-/// Spare region buffers kept per stream: 16 x 64 KiB at most.
-const SPARE_REGIONS: usize = 16;
+/// Spare region buffers kept per stream: 4 x 64 KiB at most, so a burst leaves
+/// little behind; in a steady flow one read frees about one region.
+const SPARE_REGIONS: usize = 4;
 
 /// Region buffers handed back by whoever drops a region's last line.
 ///

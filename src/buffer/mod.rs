@@ -20,6 +20,12 @@
 //! is a `Mutex` (held for a few pointer moves per read, not per line) with a
 //! `Condvar` for blocked producers and a `tokio::sync::Notify` for the consumer.
 //!
+//! Memory is also reused, not only bounded: readers fill fixed-size record
+//! lists ([`CHUNK_RECORDS`]) taken from a [`RecordLists`] pool that the export
+//! task hands emptied lists back to, so the big blocks that cross threads are
+//! the same few blocks over and over (see [`RecordLists`] for why that matters
+//! to RSS).
+//!
 //! Not here: batching (batch), delivery and retries (export). The disk side
 //! of the buffer is [`disk`].
 
