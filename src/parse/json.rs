@@ -25,13 +25,14 @@ use crate::record::{Str, Value};
 const MAX_DEPTH: usize = 32;
 
 /// Parses `line` as one JSON object, feeding its fields to `fields`.
-/// Returns false (and leaves `fields` empty) when the line is not a JSON object.
-pub fn parse_object(line: &Bytes, fields: &mut Fields<'_>) -> bool {
-    // One UTF-8 check of the whole line, then serde_json's &str reader, which
-    // skips the per-string check its byte reader would do.
-    let Ok(text) = std::str::from_utf8(line) else {
+/// `text` is the same line as a `&str` (the caller's one UTF-8 check, so
+/// serde_json's &str reader skips its per-string checks). Returns false
+/// (and leaves `fields` empty) when the line is not a JSON object.
+pub fn parse_object(line: &Bytes, text: &str, fields: &mut Fields<'_>) -> bool {
+    if !std::ptr::eq(text.as_bytes(), &line[..]) {
+        // Slices of `line` are taken as UTF-8 because they are `text`'s.
         return false;
-    };
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let ok = de
         .deserialize_map(TopLevel {
@@ -53,7 +54,8 @@ pub fn parse_object(line: &Bytes, fields: &mut Fields<'_>) -> bool {
 fn str_from(line: &Bytes, s: &str, borrowed: bool) -> Str {
     if borrowed {
         let start = s.as_ptr() as usize - line.as_ptr() as usize;
-        Str::from_utf8_validated(line.slice(start..start + s.len()))
+        // SAFETY: these bytes are `s`, a `&str`.
+        unsafe { Str::from_utf8_validated(line.slice(start..start + s.len())) }
     } else {
         Str::from(s.to_string())
     }
@@ -197,7 +199,7 @@ mod tests {
         let config = TimeConfig::default();
         let bytes = Bytes::from_static(line.as_bytes());
         let mut fields = Fields::new(&config, OBSERVED);
-        if !parse_object(&bytes, &mut fields) {
+        if !parse_object(&bytes, line, &mut fields) {
             return None;
         }
         let mut r = Record::new(Stream::Stdout, OBSERVED, Value::Str(Str::from(line)));
@@ -326,11 +328,32 @@ mod tests {
     }
 
     #[test]
+    fn text_that_is_not_the_line_itself_is_refused() {
+        // Slices of the line are trusted as UTF-8 only because `text` is the
+        // very same bytes; equal bytes elsewhere are not enough.
+        let line = Bytes::from_static(br#"{"msg":"x"}"#);
+        let copy = String::from(r#"{"msg":"x"}"#);
+        let config = TimeConfig::default();
+        let mut fields = Fields::new(&config, OBSERVED);
+        assert!(!parse_object(&line, &copy, &mut fields));
+        let pairs = String::from("a=1 b=2");
+        assert!(!crate::parse::logfmt::parse(
+            &Bytes::from_static(b"a=1 b=2"),
+            &pairs,
+            &mut fields
+        ));
+    }
+
+    #[test]
     fn plain_strings_are_slices_of_the_line() {
         let line = Bytes::from_static(br#"{"msg":"zero copy"}"#);
         let config = TimeConfig::default();
         let mut fields = Fields::new(&config, OBSERVED);
-        assert!(parse_object(&line, &mut fields));
+        assert!(parse_object(
+            &line,
+            std::str::from_utf8(&line).unwrap(),
+            &mut fields
+        ));
         let mut r = Record::new(Stream::Stdout, OBSERVED, Value::Empty);
         fields.finish(&mut r);
         let Value::Str(body) = &r.body else { panic!() };

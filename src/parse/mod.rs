@@ -290,14 +290,18 @@ impl Parser {
         text: &Bytes,
         utf8: bool,
         observed: u64,
-        parse: fn(&Bytes, &mut fields::Fields<'_>) -> bool,
+        parse: fn(&Bytes, &str, &mut fields::Fields<'_>) -> bool,
     ) -> Option<bool> {
         // Structured formats are text; a line with invalid bytes is not one.
-        if !utf8 && std::str::from_utf8(text).is_err() {
-            return None;
-        }
+        let as_str = if utf8 {
+            // SAFETY: the reader checked the region this line was cut from
+            // (`Line::utf8`), at character boundaries.
+            unsafe { std::str::from_utf8_unchecked(text) }
+        } else {
+            std::str::from_utf8(text).ok()?
+        };
         let mut f = fields::Fields::reusing(&self.config.time, observed, self.scratch.take());
-        if !parse(text, &mut f) {
+        if !parse(text, as_str, &mut f) {
             self.scratch.set(f.into_scratch());
             return None;
         }
@@ -362,7 +366,9 @@ fn set_jul_severity(record: &mut Record, line: &[u8]) -> bool {
 
 fn body_value(bytes: Bytes, known_utf8: bool) -> Value {
     if known_utf8 {
-        return Value::Str(Str::from_utf8_validated(bytes));
+        // SAFETY: the caller says so: the reader checked the region the line
+        // was cut from at character boundaries (`Line::utf8`).
+        return Value::Str(unsafe { Str::from_utf8_validated(bytes) });
     }
     match Str::from_utf8(bytes) {
         Ok(s) => Value::Str(s),
