@@ -129,6 +129,19 @@ impl Batcher {
     pub fn is_empty(&self) -> bool {
         self.open.records.is_empty()
     }
+
+    /// How many more records would fill the open batch; 1 when none is open
+    /// (the first record starts the delay).
+    pub fn missing(&self) -> usize {
+        if self.open.records.is_empty() {
+            1
+        } else {
+            self.config
+                .max_records
+                .saturating_sub(self.open.records.len())
+                .max(1)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -131,6 +131,13 @@ pub struct Chunk {
 
 struct State {
     chunks: VecDeque<Chunk>,
+    /// Records in `chunks`.
+    queued: usize,
+    /// Producers wake the consumer once `queued` reaches this (or memory is
+    /// half full): 1 while it has nothing open, else the records its open
+    /// batch still lacks. A consumer woken for every read of a steady,
+    /// modest stream spent more CPU on wake-ups than on the records.
+    wake_at: usize,
     /// Bytes pushed and not yet released.
     held: usize,
     producers: usize,
@@ -158,6 +165,8 @@ pub fn queue(config: QueueConfig) -> (QueueSender, QueueReceiver) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             chunks: VecDeque::new(),
+            queued: 0,
+            wake_at: 1,
             held: 0,
             producers: 1,
             consumer_gone: false,
@@ -253,6 +262,7 @@ impl QueueSender {
                             break;
                         };
                         state.held -= old.bytes;
+                        state.queued -= old.records.len();
                         outcome.evicted.extend(old.records);
                     }
                     if state.held + bytes > max {
@@ -272,9 +282,13 @@ impl QueueSender {
         outcome.accepted = records.len();
         if !records.is_empty() {
             state.held += bytes;
+            state.queued += records.len();
             state.chunks.push_back(Chunk { records, bytes });
+            let wake = state.queued >= state.wake_at || state.held * 2 >= max;
             drop(state);
-            self.shared.ready.notify_one();
+            if wake {
+                self.shared.ready.notify_one();
+            }
         }
         outcome
     }
@@ -300,15 +314,29 @@ pub struct QueueReceiver {
 impl QueueReceiver {
     /// The next chunk; `None` once every producer is gone and the queue is empty.
     pub async fn recv(&self) -> Option<Chunk> {
+        self.recv_when(1).await
+    }
+
+    /// The next chunk once at least `records` are queued (or half the memory
+    /// is held, or the producers are gone); `None` once every producer is
+    /// gone and the queue is empty. Producers only wake the consumer at that
+    /// point, so a consumer with an open batch sleeps through small reads.
+    pub async fn recv_when(&self, records: usize) -> Option<Chunk> {
         loop {
             {
                 let mut state = self.shared.lock();
-                if let Some(chunk) = state.chunks.pop_front() {
+                let enough = state.queued >= records.max(1)
+                    || state.held * 2 >= self.shared.config.max_bytes
+                    || state.producers == 0;
+                if enough && let Some(chunk) = state.chunks.pop_front() {
+                    state.queued -= chunk.records.len();
+                    state.wake_at = 1;
                     return Some(chunk);
                 }
                 if state.producers == 0 {
                     return None;
                 }
+                state.wake_at = records.max(1);
             }
             self.shared.ready.notified().await;
         }
@@ -321,7 +349,10 @@ impl QueueReceiver {
 
     /// The next chunk if one is queued now.
     pub fn try_recv(&self) -> Option<Chunk> {
-        self.shared.lock().chunks.pop_front()
+        let mut state = self.shared.lock();
+        let chunk = state.chunks.pop_front()?;
+        state.queued -= chunk.records.len();
+        Some(chunk)
     }
 
     /// A handle that gives budget back; deliveries in flight hold one.

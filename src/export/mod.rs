@@ -237,7 +237,7 @@ pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
         let sleep = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now).into());
         let room = sending.in_flight.len() < sending.max;
         tokio::select! {
-            chunk = queue.recv(), if room => match chunk {
+            chunk = queue.recv_when(sending.batcher.missing()), if room => match chunk {
                 Some(chunk) => {
                     sending.offer(&queue, chunk.records).await;
                     if sending.budget.pressed() {
@@ -249,7 +249,12 @@ pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
                 }
                 None => break,
             },
-            () = sleep, if deadline.is_some() && room => sending.flush().await,
+            () = sleep, if deadline.is_some() && room => {
+                // Records the producers have not woken us for yet belong in
+                // this batch too.
+                sending.take_queued(&queue).await;
+                sending.flush().await;
+            }
             Some(_) = sending.in_flight.join_next(), if !sending.in_flight.is_empty() => {}
             changed = shutdown.changed() => {
                 if changed.is_err() {
