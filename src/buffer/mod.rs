@@ -413,6 +413,32 @@ impl Drop for QueueReceiver {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    use crate::record::{Str, Stream, Value};
+
+    fn records(n: usize) -> Vec<Record> {
+        (0..n)
+            .map(|i| {
+                Record::new(
+                    Stream::Stdout,
+                    i as u64,
+                    Value::Str(Str::from(format!("line {i}"))),
+                )
+            })
+            .collect()
+    }
+
+    fn weight(n: usize) -> usize {
+        records(n).iter().map(Record::weight).sum()
+    }
+
+    fn config(max_records: usize, when_full: WhenFull) -> QueueConfig {
+        QueueConfig {
+            max_bytes: weight(max_records),
+            when_full,
+        }
+    }
 
     #[test]
     fn record_lists_come_back_empty_with_their_room() {
@@ -439,29 +465,27 @@ mod tests {
         }
         assert_eq!(lists.lock().len(), SPARE_LISTS);
     }
-    use crate::record::{Str, Stream, Value};
-
-    fn records(n: usize) -> Vec<Record> {
-        (0..n)
-            .map(|i| {
-                Record::new(
-                    Stream::Stdout,
-                    i as u64,
-                    Value::Str(Str::from(format!("line {i}"))),
-                )
-            })
-            .collect()
-    }
-
-    fn weight(n: usize) -> usize {
-        records(n).iter().map(Record::weight).sum()
-    }
-
-    fn config(max_records: usize, when_full: WhenFull) -> QueueConfig {
-        QueueConfig {
-            max_bytes: weight(max_records),
-            when_full,
-        }
+    #[tokio::test]
+    async fn the_consumer_wakes_when_its_batch_could_fill_or_memory_is_half_full() {
+        let wait = Duration::from_millis(50);
+        let (tx, rx) = queue(config(100, WhenFull::DropNewest));
+        tx.push(records(1));
+        // One record of the three the open batch lacks: no chunk yet.
+        assert!(tokio::time::timeout(wait, rx.recv_when(3)).await.is_err());
+        tx.push(records(2));
+        let first = tokio::time::timeout(wait, rx.recv_when(3)).await;
+        assert_eq!(first.unwrap().unwrap().records.len(), 1);
+        // Two are still queued; a batch lacking two takes them at once.
+        assert_eq!(rx.recv_when(2).await.unwrap().records.len(), 2);
+        // Half the memory held wakes it whatever the batch lacks.
+        tx.push(records(50));
+        let pressed = tokio::time::timeout(wait, rx.recv_when(1000)).await;
+        assert_eq!(pressed.unwrap().unwrap().records.len(), 50);
+        // So does the last producer leaving.
+        tx.push(records(1));
+        drop(tx);
+        assert_eq!(rx.recv_when(1000).await.unwrap().records.len(), 1);
+        assert!(rx.recv_when(1000).await.is_none());
     }
 
     #[tokio::test]
