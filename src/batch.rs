@@ -130,17 +130,19 @@ impl Batcher {
         self.open.records.is_empty()
     }
 
-    /// How many more records would fill the open batch; 1 when none is open
-    /// (the first record starts the delay).
-    pub fn missing(&self) -> usize {
+    /// How many more records, or accounted bytes, would close the open
+    /// batch; (1, 1) when none is open (the first record starts the delay).
+    pub fn missing(&self) -> (usize, usize) {
         if self.open.records.is_empty() {
-            1
-        } else {
+            return (1, 1);
+        }
+        (
             self.config
                 .max_records
                 .saturating_sub(self.open.records.len())
-                .max(1)
-        }
+                .max(1),
+            self.config.max_bytes.saturating_sub(self.open.bytes).max(1),
+        )
     }
 }
 

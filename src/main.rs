@@ -23,11 +23,27 @@ const MI_OPTION_ARENA_PURGE_MULT: libmimalloc_sys::mi_option_t = 24;
 /// still win (mimalloc reads them as the process loads, which is also why
 /// its `set_default` would be too late here).
 fn tune_allocator() {
-    for (option, var, value) in [
-        (MI_OPTION_PURGE_DELAY, "MIMALLOC_PURGE_DELAY", 10),
-        (MI_OPTION_ARENA_PURGE_MULT, "MIMALLOC_ARENA_PURGE_MULT", 1),
+    // mimalloc matches its variables without regard to case and still reads
+    // the old name `reset_delay`; a user's setting under any of them wins.
+    let user_set = |names: &[&str]| {
+        std::env::vars_os().any(|(key, _)| {
+            key.to_str()
+                .is_some_and(|k| names.iter().any(|n| k.eq_ignore_ascii_case(n)))
+        })
+    };
+    for (option, names, value) in [
+        (
+            MI_OPTION_PURGE_DELAY,
+            &["MIMALLOC_PURGE_DELAY", "MIMALLOC_RESET_DELAY"][..],
+            10,
+        ),
+        (
+            MI_OPTION_ARENA_PURGE_MULT,
+            &["MIMALLOC_ARENA_PURGE_MULT"][..],
+            1,
+        ),
     ] {
-        if std::env::var_os(var).is_none() {
+        if !user_set(names) {
             // SAFETY: a plain setter of mimalloc's option table, called
             // before any other thread exists.
             unsafe { libmimalloc_sys::mi_option_set(option, value) };

@@ -78,9 +78,35 @@ pub struct Line {
     /// The line without its `\n` (and without a `\r` before it).
     pub bytes: Bytes,
     /// True when `bytes` is known to be valid UTF-8 (the reader validates each
-    /// read once, so most lines never need a check of their own).
-    pub utf8: bool,
+    /// read once, so most lines never need a check of their own). Not public:
+    /// the parser trusts it without checking, so only code that has checked
+    /// may set it ([`Line::new`] checks).
+    pub(crate) utf8: bool,
     pub split: Option<Split>,
+}
+
+impl Line {
+    /// A line from outside the reader; its bytes are checked for UTF-8 here.
+    pub fn new(
+        stream: Stream,
+        observed_unix_nano: u64,
+        bytes: Bytes,
+        split: Option<Split>,
+    ) -> Self {
+        let utf8 = std::str::from_utf8(&bytes).is_ok();
+        Line {
+            stream,
+            observed_unix_nano,
+            bytes,
+            utf8,
+            split,
+        }
+    }
+
+    /// Whether the bytes are valid UTF-8.
+    pub fn is_utf8(&self) -> bool {
+        self.utf8
+    }
 }
 
 /// Bytes that are valid UTF-8, cheaply clonable and sliceable.

@@ -40,3 +40,9 @@ async fn mimallocs_own_variables_win_and_name_the_same_options() {
         "{line}"
     );
 }
+
+#[tokio::test]
+async fn mimallocs_names_count_in_any_case_and_under_the_old_name() {
+    let line = allocator_line(&[("mimalloc_reset_delay", "3")]).await;
+    assert!(line.contains("purge_delay_ms=3"), "{line}");
+}

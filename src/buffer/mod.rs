@@ -131,13 +131,14 @@ pub struct Chunk {
 
 struct State {
     chunks: VecDeque<Chunk>,
-    /// Records in `chunks`.
+    /// Records in `chunks`, and their accounted bytes.
     queued: usize,
-    /// Producers wake the consumer once `queued` reaches this (or memory is
-    /// half full): 1 while it has nothing open, else the records its open
-    /// batch still lacks. A consumer woken for every read of a steady,
-    /// modest stream spent more CPU on wake-ups than on the records.
-    wake_at: usize,
+    queued_bytes: usize,
+    /// Producers wake the consumer once `queued` or `queued_bytes` reaches
+    /// these (or memory is half full): 1 while it has nothing open, else
+    /// what its open batch still lacks. A consumer woken for every read of a
+    /// steady, modest stream spent more CPU on wake-ups than on the records.
+    wake_at: (usize, usize),
     /// Bytes pushed and not yet released.
     held: usize,
     producers: usize,
@@ -166,7 +167,8 @@ pub fn queue(config: QueueConfig) -> (QueueSender, QueueReceiver) {
         state: Mutex::new(State {
             chunks: VecDeque::new(),
             queued: 0,
-            wake_at: 1,
+            queued_bytes: 0,
+            wake_at: (1, 1),
             held: 0,
             producers: 1,
             consumer_gone: false,
@@ -263,6 +265,7 @@ impl QueueSender {
                         };
                         state.held -= old.bytes;
                         state.queued -= old.records.len();
+                        state.queued_bytes -= old.bytes;
                         outcome.evicted.extend(old.records);
                     }
                     if state.held + bytes > max {
@@ -283,8 +286,11 @@ impl QueueSender {
         if !records.is_empty() {
             state.held += bytes;
             state.queued += records.len();
+            state.queued_bytes += bytes;
             state.chunks.push_back(Chunk { records, bytes });
-            let wake = state.queued >= state.wake_at || state.held * 2 >= max;
+            let wake = state.queued >= state.wake_at.0
+                || state.queued_bytes >= state.wake_at.1
+                || state.held * 2 >= max;
             drop(state);
             if wake {
                 self.shared.ready.notify_one();
@@ -314,29 +320,33 @@ pub struct QueueReceiver {
 impl QueueReceiver {
     /// The next chunk; `None` once every producer is gone and the queue is empty.
     pub async fn recv(&self) -> Option<Chunk> {
-        self.recv_when(1).await
+        self.recv_when(1, 1).await
     }
 
-    /// The next chunk once at least `records` are queued (or half the memory
-    /// is held, or the producers are gone); `None` once every producer is
-    /// gone and the queue is empty. Producers only wake the consumer at that
-    /// point, so a consumer with an open batch sleeps through small reads.
-    pub async fn recv_when(&self, records: usize) -> Option<Chunk> {
+    /// The next chunk once at least `records` records or `bytes` accounted
+    /// bytes are queued (or half the memory is held, or the producers are
+    /// gone); `None` once every producer is gone and the queue is empty.
+    /// Producers only wake the consumer at that point, so a consumer with an
+    /// open batch sleeps through small reads.
+    pub async fn recv_when(&self, records: usize, bytes: usize) -> Option<Chunk> {
+        let wanted = (records.max(1), bytes.max(1));
         loop {
             {
                 let mut state = self.shared.lock();
-                let enough = state.queued >= records.max(1)
+                let enough = state.queued >= wanted.0
+                    || state.queued_bytes >= wanted.1
                     || state.held * 2 >= self.shared.config.max_bytes
                     || state.producers == 0;
                 if enough && let Some(chunk) = state.chunks.pop_front() {
                     state.queued -= chunk.records.len();
-                    state.wake_at = 1;
+                    state.queued_bytes -= chunk.bytes;
+                    state.wake_at = (1, 1);
                     return Some(chunk);
                 }
                 if state.producers == 0 {
                     return None;
                 }
-                state.wake_at = records.max(1);
+                state.wake_at = wanted;
             }
             self.shared.ready.notified().await;
         }
@@ -352,6 +362,7 @@ impl QueueReceiver {
         let mut state = self.shared.lock();
         let chunk = state.chunks.pop_front()?;
         state.queued -= chunk.records.len();
+        state.queued_bytes -= chunk.bytes;
         Some(chunk)
     }
 
@@ -405,6 +416,8 @@ impl Drop for QueueReceiver {
         let mut state = self.shared.lock();
         state.consumer_gone = true;
         state.chunks.clear();
+        state.queued = 0;
+        state.queued_bytes = 0;
         drop(state);
         self.shared.room.notify_all();
     }
@@ -471,21 +484,32 @@ mod tests {
         let (tx, rx) = queue(config(100, WhenFull::DropNewest));
         tx.push(records(1));
         // One record of the three the open batch lacks: no chunk yet.
-        assert!(tokio::time::timeout(wait, rx.recv_when(3)).await.is_err());
+        assert!(
+            tokio::time::timeout(wait, rx.recv_when(3, usize::MAX))
+                .await
+                .is_err()
+        );
         tx.push(records(2));
-        let first = tokio::time::timeout(wait, rx.recv_when(3)).await;
+        let first = tokio::time::timeout(wait, rx.recv_when(3, usize::MAX)).await;
         assert_eq!(first.unwrap().unwrap().records.len(), 1);
         // Two are still queued; a batch lacking two takes them at once.
-        assert_eq!(rx.recv_when(2).await.unwrap().records.len(), 2);
+        assert_eq!(rx.recv_when(2, usize::MAX).await.unwrap().records.len(), 2);
+        // Bytes count too: a batch that closes by size before by count.
+        tx.push(records(2));
+        let by_size = tokio::time::timeout(wait, rx.recv_when(1000, weight(2))).await;
+        assert_eq!(by_size.unwrap().unwrap().records.len(), 2);
         // Half the memory held wakes it whatever the batch lacks.
         tx.push(records(50));
-        let pressed = tokio::time::timeout(wait, rx.recv_when(1000)).await;
+        let pressed = tokio::time::timeout(wait, rx.recv_when(1000, usize::MAX)).await;
         assert_eq!(pressed.unwrap().unwrap().records.len(), 50);
         // So does the last producer leaving.
         tx.push(records(1));
         drop(tx);
-        assert_eq!(rx.recv_when(1000).await.unwrap().records.len(), 1);
-        assert!(rx.recv_when(1000).await.is_none());
+        assert_eq!(
+            rx.recv_when(1000, usize::MAX).await.unwrap().records.len(),
+            1
+        );
+        assert!(rx.recv_when(1000, usize::MAX).await.is_none());
     }
 
     #[tokio::test]

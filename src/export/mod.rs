@@ -236,8 +236,9 @@ pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
         let deadline = sending.batcher.deadline();
         let sleep = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now).into());
         let room = sending.in_flight.len() < sending.max;
+        let missing = sending.batcher.missing();
         tokio::select! {
-            chunk = queue.recv_when(sending.batcher.missing()), if room => match chunk {
+            chunk = queue.recv_when(missing.0, missing.1), if room => match chunk {
                 Some(chunk) => {
                     sending.offer(&queue, chunk.records).await;
                     if sending.budget.pressed() {
