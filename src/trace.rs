@@ -42,19 +42,7 @@ pub fn provider(otlp: &OtlpConfig, service_name: &str) -> Result<SdkTracerProvid
     let headers: HashMap<String, String> = otlp.headers.iter().cloned().collect();
     let exporter = match otlp.protocol {
         OtlpProtocol::Grpc => {
-            let tls = tls::client_config(&otlp.tls, &[]).map_err(|e| e.to_string())?;
-            let mut tcp = hyper_util::client::legacy::connect::HttpConnector::new();
-            tcp.set_nodelay(true);
-            tcp.enforce_http(false);
-            let connector = hyper_rustls::HttpsConnectorBuilder::new()
-                .with_tls_config(tls)
-                .https_or_http()
-                .enable_http2()
-                .wrap_connector(tcp);
-            let channel = tonic::transport::Endpoint::from_shared(otlp.url.clone())
-                .map_err(|e| format!("bad gRPC endpoint {}: {e}", otlp.url))?
-                .timeout(otlp.timeout)
-                .connect_with_connector_lazy(connector);
+            let channel = crate::export::otlp_grpc::channel(otlp)?;
             let mut metadata = tonic::metadata::MetadataMap::new();
             for (k, v) in &headers {
                 if let (Ok(key), Ok(value)) = (
