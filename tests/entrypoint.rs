@@ -18,15 +18,7 @@ async fn start_until_ready(
 ) {
     let mut cmd = logwrap();
     cmd.args(args);
-    let mut child = cmd.spawn().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    tokio::time::timeout(TIMEOUT, stdout.read_line(&mut line))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(line, "ready\n");
-    (child, stdout)
+    spawn_until_ready(cmd).await
 }
 
 fn kill(child: &tokio::process::Child, signal: i32) {
@@ -204,61 +196,40 @@ async fn signal_group_reaches_what_a_shell_started() {
     // The shell traps TERM, so the signal waits until its foreground sleep
     // ends: only the group signal reaches the sleep.
     let script = "trap 'echo shell got TERM' TERM; echo ready; sleep 30";
-    let (mut child, _) = start_until_ready(&[
-        "--exporter",
-        "none",
-        "--stop-timeout",
-        "1s",
-        "--signal-group",
-        "--",
-        "sh",
-        "-c",
-        script,
-    ])
-    .await;
-    // The sleep must be running, or the TERM reaches the shell first.
-    wait_for_grandchild(child.id().unwrap() as i32);
-    let started = std::time::Instant::now();
-    kill(&child, libc::SIGTERM);
-    let status = tokio::time::timeout(TIMEOUT, child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    // TERM once the sleep runs (or the TERM reaches the shell first): the
+    // exit code and how long logwrap took to end.
+    let stop = |group: bool| async move {
+        let mut args = vec!["--exporter", "none", "--stop-timeout", "1s"];
+        if group {
+            args.push("--signal-group");
+        }
+        args.extend(["--", "sh", "-c", script]);
+        let (mut child, _) = start_until_ready(&args).await;
+        wait_for_grandchild(child.id().unwrap() as i32);
+        let started = std::time::Instant::now();
+        kill(&child, libc::SIGTERM);
+        let status = tokio::time::timeout(TIMEOUT, child.wait())
+            .await
+            .unwrap()
+            .unwrap();
+        (status.code(), started.elapsed())
+    };
+
+    let (code, took) = stop(true).await;
     assert_eq!(
-        status.code(),
+        code,
         Some(143),
         "sleep died of TERM and the shell passed that on"
     );
-    assert!(
-        started.elapsed() < Duration::from_millis(900),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(took < Duration::from_millis(900), "{took:?}");
 
-    let (mut child, _) = start_until_ready(&[
-        "--exporter",
-        "none",
-        "--stop-timeout",
-        "1s",
-        "--",
-        "sh",
-        "-c",
-        script,
-    ])
-    .await;
-    wait_for_grandchild(child.id().unwrap() as i32);
-    let started = std::time::Instant::now();
-    kill(&child, libc::SIGTERM);
-    let status = tokio::time::timeout(TIMEOUT, child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let (code, took) = stop(false).await;
     assert_eq!(
-        status.code(),
+        code,
         Some(137),
         "without the group, only the stop timeout ends it"
     );
-    assert!(started.elapsed() >= Duration::from_millis(900));
+    assert!(took >= Duration::from_millis(900));
 }
 
 #[tokio::test]

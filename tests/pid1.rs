@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::AsyncBufReadExt;
 
 use crate::support::*;
 
@@ -87,15 +87,8 @@ fn namespace_init(unshare_pid: u32) -> i32 {
 }
 
 /// Starts the namespace and waits for "ready" on stdout.
-async fn start_ready(mut cmd: tokio::process::Command) -> (tokio::process::Child, i32) {
-    let mut child = cmd.spawn().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    tokio::time::timeout(TIMEOUT, stdout.read_line(&mut line))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(line, "ready\n");
+async fn start_ready(cmd: tokio::process::Command) -> (tokio::process::Child, i32) {
+    let (child, mut stdout) = spawn_until_ready(cmd).await;
     // Keep reading so the child never blocks on a full pipe.
     tokio::spawn(async move {
         let mut rest = String::new();

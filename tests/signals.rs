@@ -20,15 +20,7 @@ async fn start_trapper(
         "--",
         &fixture("traps.sh"),
     ]);
-    let mut child = cmd.spawn().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    tokio::time::timeout(TIMEOUT, stdout.read_line(&mut line))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(line, "ready\n");
-    (child, stdout)
+    spawn_until_ready(cmd).await
 }
 
 #[tokio::test]

@@ -35,6 +35,26 @@ pub fn logwrap() -> tokio::process::Command {
     cmd
 }
 
+/// Spawns `cmd` and returns once its child printed "ready" on stdout, with
+/// the rest of that stdout.
+pub async fn spawn_until_ready(
+    mut cmd: tokio::process::Command,
+) -> (
+    tokio::process::Child,
+    tokio::io::BufReader<tokio::process::ChildStdout>,
+) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = cmd.spawn().unwrap();
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    tokio::time::timeout(TIMEOUT, stdout.read_line(&mut line))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(line, "ready\n");
+    (child, stdout)
+}
+
 /// A fixture script's path.
 pub fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
