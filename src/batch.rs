@@ -78,12 +78,13 @@ impl Batcher {
         &self.lists
     }
 
-    /// Adds a record; returns a batch when this record closes one.
+    /// Adds a record of the given accounted weight (what the queue counted
+    /// for it, so the batch gives back exactly that); returns a batch when
+    /// this record closes one.
     ///
     /// A record that would push the open batch over `max_bytes` closes the
     /// open batch first and starts the next one.
-    pub fn offer(&mut self, record: Record, now: Instant) -> Option<Batch> {
-        let weight = record.weight();
+    pub fn offer(&mut self, record: Record, weight: usize, now: Instant) -> Option<Batch> {
         let mut closed = None;
         if !self.open.records.is_empty() && self.open.bytes + weight > self.config.max_bytes {
             closed = self.take();
@@ -155,6 +156,11 @@ mod tests {
         Record::new(Stream::Stdout, 1, Value::Str(Str::from(body.to_string())))
     }
 
+    fn offer(b: &mut Batcher, r: Record, now: Instant) -> Option<Batch> {
+        let weight = r.weight();
+        b.offer(r, weight, now)
+    }
+
     fn config(max_records: usize, max_bytes: usize) -> BatchConfig {
         BatchConfig {
             max_records,
@@ -167,9 +173,9 @@ mod tests {
     fn closes_at_the_record_count() {
         let mut b = Batcher::new(config(3, usize::MAX));
         let now = Instant::now();
-        assert!(b.offer(record("a"), now).is_none());
-        assert!(b.offer(record("b"), now).is_none());
-        let batch = b.offer(record("c"), now).unwrap();
+        assert!(offer(&mut b, record("a"), now).is_none());
+        assert!(offer(&mut b, record("b"), now).is_none());
+        let batch = offer(&mut b, record("c"), now).unwrap();
         assert_eq!(batch.records.len(), 3);
         assert!(b.is_empty());
         assert_eq!(b.deadline(), None);
@@ -180,9 +186,9 @@ mod tests {
         let w = record("aaaa").weight();
         let mut b = Batcher::new(config(100, 2 * w + w / 2));
         let now = Instant::now();
-        assert!(b.offer(record("aaaa"), now).is_none());
-        assert!(b.offer(record("bbbb"), now).is_none());
-        let batch = b.offer(record("cccc"), now).unwrap();
+        assert!(offer(&mut b, record("aaaa"), now).is_none());
+        assert!(offer(&mut b, record("bbbb"), now).is_none());
+        let batch = offer(&mut b, record("cccc"), now).unwrap();
         assert_eq!(batch.records.len(), 2);
         assert_eq!(batch.bytes, 2 * w);
         // The third record opened the next batch.
@@ -196,7 +202,7 @@ mod tests {
     fn a_record_bigger_than_the_byte_limit_travels_alone() {
         let mut b = Batcher::new(config(100, 10));
         let now = Instant::now();
-        let batch = b.offer(record("much longer than ten bytes"), now).unwrap();
+        let batch = offer(&mut b, record("much longer than ten bytes"), now).unwrap();
         assert_eq!(batch.records.len(), 1);
     }
 
@@ -204,8 +210,8 @@ mod tests {
     fn the_delay_counts_from_the_first_record() {
         let mut b = Batcher::new(config(100, usize::MAX));
         let t0 = Instant::now();
-        b.offer(record("a"), t0);
-        b.offer(record("b"), t0 + Duration::from_millis(90));
+        offer(&mut b, record("a"), t0);
+        offer(&mut b, record("b"), t0 + Duration::from_millis(90));
         assert_eq!(b.deadline(), Some(t0 + Duration::from_millis(100)));
         assert!(!b.is_due(t0 + Duration::from_millis(99)));
         assert!(b.is_due(t0 + Duration::from_millis(100)));

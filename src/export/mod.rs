@@ -45,7 +45,7 @@ use tokio::task::JoinSet;
 
 use crate::batch::{Batch, BatchConfig, Batcher};
 use crate::buffer::disk::{DiskBuffer, Frame};
-use crate::buffer::{Budget, QueueReceiver};
+use crate::buffer::{Budget, Chunk, QueueReceiver};
 use crate::config::ExporterConfig;
 use crate::record::Record;
 use crate::record::{Attributes, Str, Value};
@@ -240,7 +240,7 @@ pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
         tokio::select! {
             chunk = queue.recv_when(missing.0, missing.1), if room => match chunk {
                 Some(chunk) => {
-                    sending.offer(&queue, chunk.records).await;
+                    sending.offer(&queue, chunk).await;
                     if sending.budget.pressed() {
                         // Memory is filling: send what is queued now rather
                         // than wait for the batch delay.
@@ -289,10 +289,19 @@ struct Sending {
 impl Sending {
     /// Adds a chunk's records to the open batch, sending each batch that
     /// closes; the emptied list goes back to the producers.
-    async fn offer(&mut self, queue: &QueueReceiver, mut records: Vec<Record>) {
+    ///
+    /// The queue weighed the chunk when it was pushed; its records share
+    /// that weight evenly here rather than being weighed again, and the
+    /// shares add up to it exactly, so the budget gets back what it lent.
+    async fn offer(&mut self, queue: &QueueReceiver, chunk: Chunk) {
+        let Chunk { mut records, bytes } = chunk;
         let now = Instant::now();
+        let count = records.len().max(1);
+        let (share, mut extra) = (bytes / count, bytes % count);
         for record in records.drain(..) {
-            if let Some(batch) = self.batcher.offer(record, now) {
+            let weight = share + usize::from(extra > 0);
+            extra = extra.saturating_sub(1);
+            if let Some(batch) = self.batcher.offer(record, weight, now) {
                 self.start(batch).await;
             }
         }
@@ -302,7 +311,7 @@ impl Sending {
     /// Adds every chunk queued right now.
     async fn take_queued(&mut self, queue: &QueueReceiver) {
         while let Some(chunk) = queue.try_recv() {
-            self.offer(queue, chunk.records).await;
+            self.offer(queue, chunk).await;
         }
     }
 
