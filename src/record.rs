@@ -102,11 +102,6 @@ impl Line {
             split,
         }
     }
-
-    /// Whether the bytes are valid UTF-8.
-    pub fn is_utf8(&self) -> bool {
-        self.utf8
-    }
 }
 
 /// Bytes that are valid UTF-8, cheaply clonable and sliceable.
