@@ -21,6 +21,21 @@ async fn start_until_ready(
     spawn_until_ready(cmd).await
 }
 
+/// Sends `signal` and waits for logwrap to end: its exit code and how long
+/// that took.
+async fn signal_and_wait(
+    child: &mut tokio::process::Child,
+    signal: i32,
+) -> (Option<i32>, Duration) {
+    let started = std::time::Instant::now();
+    kill(child, signal);
+    let status = tokio::time::timeout(TIMEOUT, child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    (status.code(), started.elapsed())
+}
+
 fn kill(child: &tokio::process::Child, signal: i32) {
     // SAFETY: kill has no memory-safety preconditions.
     unsafe { libc::kill(child.id().unwrap() as i32, signal) };
@@ -40,14 +55,8 @@ async fn a_child_that_ignores_sigterm_is_killed_after_the_stop_timeout() {
         "trap 'echo ignoring TERM' TERM; echo ready; while :; do sleep 0.05; done",
     ])
     .await;
-    let started = std::time::Instant::now();
-    kill(&child, libc::SIGTERM);
-    let status = tokio::time::timeout(TIMEOUT, child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    let took = started.elapsed();
-    assert_eq!(status.code(), Some(137));
+    let (code, took) = signal_and_wait(&mut child, libc::SIGTERM).await;
+    assert_eq!(code, Some(137));
     assert!(
         took >= Duration::from_millis(650),
         "waited the stop timeout: {took:?}"
@@ -89,18 +98,9 @@ async fn a_second_stop_signal_ends_the_wait_at_once() {
     .await;
     kill(&child, libc::SIGTERM);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let started = std::time::Instant::now();
-    kill(&child, libc::SIGINT);
-    let status = tokio::time::timeout(TIMEOUT, child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(status.code(), Some(137));
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
+    let (code, took) = signal_and_wait(&mut child, libc::SIGINT).await;
+    assert_eq!(code, Some(137));
+    assert!(took < Duration::from_secs(3), "{took:?}");
 }
 
 #[tokio::test]
@@ -206,13 +206,7 @@ async fn signal_group_reaches_what_a_shell_started() {
         args.extend(["--", "sh", "-c", script]);
         let (mut child, _) = start_until_ready(&args).await;
         wait_for_grandchild(child.id().unwrap() as i32);
-        let started = std::time::Instant::now();
-        kill(&child, libc::SIGTERM);
-        let status = tokio::time::timeout(TIMEOUT, child.wait())
-            .await
-            .unwrap()
-            .unwrap();
-        (status.code(), started.elapsed())
+        signal_and_wait(&mut child, libc::SIGTERM).await
     };
 
     let (code, took) = stop(true).await;
