@@ -231,69 +231,25 @@ mod tests {
     #[test]
     fn service_name_precedence() {
         let argv = [OsString::from("/usr/bin/python3"), OsString::from("app.py")];
-        let child = ChildInfo {
-            pid: 7,
-            argv: &argv,
+        let service_name = |c: &ResourceConfig| {
+            let child = ChildInfo {
+                pid: 7,
+                argv: &argv,
+            };
+            get(&build(c, Some(child), None), "service.name").cloned()
         };
         let mut c = ResourceConfig {
             env_attributes: vec![("service.name".into(), "from-attrs".into())],
             ..Default::default()
         };
-        assert_eq!(
-            get(
-                &build(
-                    &c,
-                    Some(ChildInfo {
-                        pid: child.pid,
-                        argv: child.argv
-                    }),
-                    None
-                ),
-                "service.name"
-            ),
-            Some(&s("from-attrs"))
-        );
+        assert_eq!(service_name(&c), Some(s("from-attrs")));
         c.flag_service_name = Some("from-flag".into());
-        assert_eq!(
-            get(
-                &build(
-                    &c,
-                    Some(ChildInfo {
-                        pid: child.pid,
-                        argv: child.argv
-                    }),
-                    None
-                ),
-                "service.name"
-            ),
-            Some(&s("from-flag"))
-        );
+        assert_eq!(service_name(&c), Some(s("from-flag")));
         c.otel_service_name = Some("from-otel".into());
+        assert_eq!(service_name(&c), Some(s("from-otel")));
         assert_eq!(
-            get(
-                &build(
-                    &c,
-                    Some(ChildInfo {
-                        pid: child.pid,
-                        argv: child.argv
-                    }),
-                    None
-                ),
-                "service.name"
-            ),
-            Some(&s("from-otel"))
-        );
-        let bare = build(
-            &ResourceConfig::default(),
-            Some(ChildInfo {
-                pid: child.pid,
-                argv: child.argv,
-            }),
-            None,
-        );
-        assert_eq!(
-            get(&bare, "service.name"),
-            Some(&s("unknown_service:python3"))
+            service_name(&ResourceConfig::default()),
+            Some(s("unknown_service:python3"))
         );
     }
 
