@@ -121,8 +121,14 @@ fn count_records(request: &ExportLogsServiceRequest) -> usize {
         .sum()
 }
 
-/// Starts a gRPC LogsService on its own thread; returns its URL.
-fn start_grpc_receiver(counts: Arc<Counts>) -> String {
+/// Runs `serve` on a listener on 127.0.0.1, on its own thread with its own
+/// runtime (so the receiver's work is never scheduled with the benchmark's);
+/// returns the base URL.
+fn serve_on_thread<F, Fut>(serve: F) -> String
+where
+    F: FnOnce(tokio::net::TcpListener) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -132,44 +138,40 @@ fn start_grpc_receiver(counts: Arc<Counts>) -> String {
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
-            let service = opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::LogsServiceServer::new(GrpcCounter(counts))
-                .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
-                .max_decoding_message_size(64 << 20);
-            tonic::transport::Server::builder()
-                .add_service(service)
-                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
-                .await
-                .unwrap();
+            serve(listener).await;
         });
     });
     format!("http://{}", rx.recv().unwrap())
 }
 
-/// Starts the receiver on its own thread; returns its base URL.
-fn start_receiver(counts: Arc<Counts>) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+/// Starts a gRPC LogsService; returns its URL.
+fn start_grpc_receiver(counts: Arc<Counts>) -> String {
+    serve_on_thread(|listener| async move {
+        let service = opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::LogsServiceServer::new(GrpcCounter(counts))
+            .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+            .max_decoding_message_size(64 << 20);
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
+            .await
             .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            loop {
-                let (stream, _) = listener.accept().await.unwrap();
-                let counts = counts.clone();
-                tokio::spawn(async move {
-                    let service =
-                        hyper::service::service_fn(move |req| handle(req, counts.clone()));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-    });
-    format!("http://{}", rx.recv().unwrap())
+    })
+}
+
+/// Starts the HTTP receiver; returns its base URL.
+fn start_receiver(counts: Arc<Counts>) -> String {
+    serve_on_thread(|listener| async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let counts = counts.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| handle(req, counts.clone()));
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    })
 }
 
 async fn handle(
