@@ -27,33 +27,58 @@ pub fn become_subreaper() -> io::Result<()> {
 /// Living (not zombie) direct children of this process, from /proc.
 pub fn living_children() -> Vec<i32> {
     let me = std::process::id() as i32;
+    // The kernel lists each thread's children (orphans re-parented to a
+    // subreaper may land on any of its threads): reading those few stats
+    // instead of every process's is cheaper on a busy host, and this runs at
+    // every exit. Kernels built without CONFIG_PROC_CHILDREN lack the file.
+    let candidates = children_of_threads().unwrap_or_else(all_pids);
+    candidates
+        .into_iter()
+        .filter(|&pid| living_child_of(pid, me))
+        .collect()
+}
+
+/// The pids in /proc/self/task/*/children, or None where the kernel has no
+/// such file.
+fn children_of_threads() -> Option<Vec<i32>> {
+    let mut pids = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        match std::fs::read_to_string(task.path().join("children")) {
+            Ok(list) => pids.extend(
+                list.split_whitespace()
+                    .filter_map(|p| p.parse::<i32>().ok()),
+            ),
+            // A thread that ended since the listing has no children.
+            Err(e) if e.kind() == io::ErrorKind::NotFound && task.path().exists() => return None,
+            Err(_) => {}
+        }
+    }
+    Some(pids)
+}
+
+fn all_pids() -> Vec<i32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
-    let mut children = Vec::new();
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-        let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-            continue;
-        };
-        let mut fields = after.split_whitespace();
-        let state = fields.next();
-        let ppid = fields.next().and_then(|p| p.parse::<i32>().ok());
-        if ppid == Some(me) && state != Some("Z") {
-            children.push(pid);
-        }
-    }
-    children
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
+        .collect()
+}
+
+/// Whether `pid` is a child of `me` and not a zombie.
+fn living_child_of(pid: i32, me: i32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+    let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+        return false;
+    };
+    let mut fields = after.split_whitespace();
+    let state = fields.next();
+    let ppid = fields.next().and_then(|p| p.parse::<i32>().ok());
+    ppid == Some(me) && state != Some("Z")
 }
 
 /// True while any process is in process group `pgid`.
@@ -135,6 +160,30 @@ mod tests {
         // Dead but not yet reaped: a zombie, not living.
         std::thread::sleep(Duration::from_millis(100));
         assert!(!living_children().contains(&pid));
+        child.wait().unwrap();
+    }
+
+    #[test]
+    fn the_threads_children_files_and_the_full_scan_agree() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        let me = std::process::id() as i32;
+        let Some(listed) = children_of_threads() else {
+            eprintln!("SKIPPED: this kernel has no /proc/<pid>/task/<tid>/children");
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return;
+        };
+        let scanned: Vec<i32> = all_pids()
+            .into_iter()
+            .filter(|&p| living_child_of(p, me))
+            .collect();
+        assert!(listed.contains(&pid), "{listed:?}");
+        assert!(scanned.contains(&pid), "{scanned:?}");
+        child.kill().unwrap();
         child.wait().unwrap();
     }
 }
