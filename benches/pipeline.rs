@@ -20,8 +20,9 @@
 //! - logwrap's peak RSS (VmHWM),
 //! - the generator's wall time through logwrap relative to writing to /dev/null.
 //!
-//! Unless `--quick`: idle RSS, the start-up overhead of `logwrap -- true`
-//! against `true`, and the binary's size.
+//! Unless `--quick`: idle RSS (logwrap around a quiet child, sending to the
+//! same receiver), the start-up overhead of `logwrap -- true` against
+//! `true`, and the binary's size.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -281,6 +282,30 @@ struct RunResult {
     wire_bytes: u64,
 }
 
+/// The flags that send to this run's receiver.
+fn destination_args(o: &Options, endpoint: &str) -> Vec<String> {
+    let args: Vec<&str> = match o.protocol.as_str() {
+        "loki" => vec!["--loki-url", endpoint],
+        "loki-json" => vec![
+            "--loki-url",
+            endpoint,
+            "--loki-encoding",
+            "json",
+            "--loki-compression",
+            &o.compression,
+        ],
+        protocol => vec![
+            "--otlp-endpoint",
+            endpoint,
+            "--otlp-protocol",
+            protocol,
+            "--otlp-compression",
+            &o.compression,
+        ],
+    };
+    args.into_iter().map(String::from).collect()
+}
+
 fn run_once(o: &Options, endpoint: &str, counts: &Counts, dir: &std::path::Path) -> RunResult {
     let before = counts.records.load(Ordering::SeqCst);
     let bytes_before = counts.wire_bytes.load(Ordering::SeqCst);
@@ -289,29 +314,7 @@ fn run_once(o: &Options, endpoint: &str, counts: &Counts, dir: &std::path::Path)
     // Lossless: the generator is slowed by backpressure instead of losing lines.
     // Lifecycle events would add two records; the summary line goes to stderr.
     cmd.args(["--when-full", "block", "--no-lifecycle", "-q"]);
-    match o.protocol.as_str() {
-        "loki" | "loki-json" => {
-            cmd.args(["--loki-url", endpoint]);
-            if o.protocol == "loki-json" {
-                cmd.args([
-                    "--loki-encoding",
-                    "json",
-                    "--loki-compression",
-                    &o.compression,
-                ]);
-            }
-        }
-        protocol => {
-            cmd.args([
-                "--otlp-endpoint",
-                endpoint,
-                "--otlp-protocol",
-                protocol,
-                "--otlp-compression",
-                &o.compression,
-            ]);
-        }
-    }
+    cmd.args(destination_args(o, endpoint));
     cmd.args(["--", "python3", &generator_path(), &o.lines.to_string()])
         .env("LOGWRAP_BENCH_WALL", &wall_file)
         .stdout(Stdio::null())
@@ -371,24 +374,27 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-fn idle_rss_kib() -> u64 {
+/// RSS of logwrap around a quiet child, sending to this run's receiver (its
+/// start event goes out after the 1 s batch delay): 1.5 s after the start,
+/// and 7 s after, once it has released its start-up pages (at 3 s; see
+/// src/footprint.rs).
+fn idle_rss_kib(o: &Options, endpoint: &str) -> (u64, u64) {
     let mut child = Command::new(LOGWRAP)
-        .args([
-            "--otlp-endpoint",
-            "http://127.0.0.1:9",
-            "-q",
-            "--",
-            "sleep",
-            "3",
-        ])
+        .args(destination_args(o, endpoint))
+        .args(["-q", "--", "sleep", "8"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_secs(2));
-    let rss = proc_status_kib(child.id(), "VmRSS:").unwrap_or(0);
+    let started = Instant::now();
+    let rss_at = |seconds: f64| {
+        std::thread::sleep(Duration::from_secs_f64(seconds).saturating_sub(started.elapsed()));
+        proc_status_kib(child.id(), "VmRSS:").unwrap_or(0)
+    };
+    let after_start = rss_at(1.5);
+    let idle = rss_at(7.0);
     child.wait().unwrap();
-    rss
+    (after_start, idle)
 }
 
 fn startup_overhead_ms(runs: usize) -> (f64, f64) {
@@ -479,9 +485,11 @@ fn main() {
         direct * 1e3,
     );
     if !o.quick {
+        let (after_start, idle) = idle_rss_kib(&o, &endpoint);
         println!(
-            "idle RSS:                       {:.1} MiB",
-            idle_rss_kib() as f64 / 1024.0
+            "idle RSS:                       {:.1} MiB (7 s in; {:.1} MiB 1.5 s in, before start-up pages are released)",
+            idle as f64 / 1024.0,
+            after_start as f64 / 1024.0
         );
         let (bare, wrapped) = startup_overhead_ms(51);
         println!(

@@ -43,6 +43,8 @@
 //!   makes the start/exit/dropped records; [`trace`] the run's span.
 //! - [`config_file`] layers a TOML file under flags and environment;
 //!   [`check`] is `logwrap check`.
+//! - [`footprint`] keeps the idle process small: a few seconds in, main.rs
+//!   has it unmap the code pages only start-up used.
 //! - [`app`] wires the stages and orders the shutdown: the child exits, its
 //!   pipes reach EOF (bounded by `--drain-timeout`), readers drop their
 //!   senders, exporters flush what is queued (bounded by `--shutdown-timeout`),
@@ -61,6 +63,7 @@ pub mod cli;
 pub mod config;
 pub mod config_file;
 pub mod export;
+pub mod footprint;
 pub mod input;
 pub mod lifecycle;
 pub mod metrics;
