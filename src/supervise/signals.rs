@@ -170,15 +170,14 @@ fn forward(signal: i32, child: i32, target: SignalTarget, child_alive: bool) {
 fn reap(child: i32, exit_tx: &mut Option<oneshot::Sender<ChildExit>>) {
     loop {
         let mut status = 0;
-        let mut rusage = MaybeUninit::<libc::rusage>::zeroed();
-        // SAFETY: valid pointers to locals.
-        let pid = unsafe { libc::wait4(-1, &mut status, libc::WNOHANG, rusage.as_mut_ptr()) };
+        // SAFETY: all-zero is a valid rusage (integers only).
+        let mut rusage: libc::rusage = unsafe { MaybeUninit::zeroed().assume_init() };
+        let pid = super::descendants::reap_one(-1, &mut status, &mut rusage);
         if pid > 0 {
             if pid == child {
                 let exit = ChildExit {
                     outcome: Outcome::from_wait_status(status),
-                    // SAFETY: zero-initialised and filled by wait4.
-                    rusage: unsafe { rusage.assume_init() },
+                    rusage,
                 };
                 if let Some(tx) = exit_tx.take() {
                     let _ = tx.send(exit);
