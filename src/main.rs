@@ -190,13 +190,20 @@ const STARTUP_SETTLE: std::time::Duration = std::time::Duration::from_secs(3);
 /// rather than on a blocking-pool thread that would outlive it.
 async fn release_startup_pages(segments: footprint::Segments) {
     tokio::time::sleep(STARTUP_SETTLE).await;
-    match footprint::release(&segments) {
-        Ok(released) => tracing::debug!(
-            ranges = released.ranges,
-            rss_file_kib_before = released.rss_file_kib_before,
-            rss_file_kib_after = released.rss_file_kib_after,
-            "released start-up pages"
-        ),
+    match footprint::plan_release(&segments) {
+        Ok(release) => {
+            // Logged before, since anything run after the release maps its
+            // code again.
+            tracing::debug!(
+                ranges = release.len(),
+                rss_file_kib_before = release.rss_file_kib_before,
+                "releasing start-up pages"
+            );
+            let refused = release.apply();
+            if refused > 0 {
+                tracing::debug!(refused, "madvise refused some ranges");
+            }
+        }
         Err(e) => tracing::debug!(error = %e, "cannot release start-up pages"),
     }
 }
