@@ -111,8 +111,11 @@ impl Drop for Region {
 pub struct LineSplitter {
     stream: Stream,
     max_line_bytes: usize,
-    /// Unconsumed bytes: the partial line carried over plus the latest read.
+    /// `buf[..filled]` holds the unconsumed bytes: the partial line carried
+    /// over plus the latest read. The rest of `buf` is zeroed space kept
+    /// initialised, so that a read does not clear 64 KiB first.
     buf: Vec<u8>,
+    filled: usize,
     /// Where to resume the newline search in `buf` (everything before has none).
     scan_from: usize,
     /// Set while the pieces of an over-long line are being emitted.
@@ -128,7 +131,8 @@ impl LineSplitter {
         LineSplitter {
             stream,
             max_line_bytes: max_line_bytes.max(4),
-            buf: Vec::with_capacity(READ_CHUNK),
+            buf: Vec::new(),
+            filled: 0,
             scan_from: 0,
             splitting: None,
             next_split_id: 0,
@@ -140,27 +144,37 @@ impl LineSplitter {
     /// Reads once from `src` into the buffer; returns the bytes just read
     /// (empty at EOF).
     pub fn read_from(&mut self, src: &mut impl Read) -> io::Result<&[u8]> {
-        let start = self.buf.len();
-        self.buf.resize(start + READ_CHUNK, 0);
+        let start = self.filled;
+        self.make_room(READ_CHUNK);
         let result = loop {
-            match src.read(&mut self.buf[start..]) {
+            match src.read(&mut self.buf[start..start + READ_CHUNK]) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 other => break other,
             }
         };
         let n = *result.as_ref().unwrap_or(&0);
-        self.buf.truncate(start + n);
+        self.filled = start + n;
         result.map(|n| &self.buf[start..start + n])
+    }
+
+    /// Makes `buf` at least `filled + extra` long; new space is zeroed once
+    /// and then reused.
+    fn make_room(&mut self, extra: usize) {
+        if self.buf.len() < self.filled + extra {
+            self.buf.resize(self.filled + extra, 0);
+        }
     }
 
     /// Bytes held that are not yet part of an emitted line.
     pub fn pending_len(&self) -> usize {
-        self.buf.len()
+        self.filled
     }
 
     /// Appends bytes as if they had been read (for tests and benchmarks).
     pub fn extend(&mut self, data: &[u8]) {
-        self.buf.extend_from_slice(data);
+        self.make_room(data.len());
+        self.buf[self.filled..self.filled + data.len()].copy_from_slice(data);
+        self.filled += data.len();
     }
 
     /// Emits every complete line (and every full piece of an over-long line)
@@ -169,7 +183,7 @@ impl LineSplitter {
         self.cuts.clear();
         let mut start = 0;
         loop {
-            let pending = &self.buf[start..];
+            let pending = &self.buf[start..self.filled];
             let limit = self.max_line_bytes;
             match memchr::memchr(b'\n', &pending[self.scan_from.saturating_sub(start)..]) {
                 Some(i) => {
@@ -201,7 +215,7 @@ impl LineSplitter {
                     self.scan_from = start;
                 }
                 None => {
-                    self.scan_from = self.buf.len();
+                    self.scan_from = self.filled;
                     break;
                 }
             }
@@ -213,10 +227,10 @@ impl LineSplitter {
     /// final newline).
     pub fn finish(&mut self, observed_unix_nano: u64, emit: &mut impl FnMut(Line)) {
         self.drain(observed_unix_nano, emit);
-        if self.buf.is_empty() && self.splitting.is_none() {
+        if self.filled == 0 && self.splitting.is_none() {
             return;
         }
-        let mut end = self.buf.len();
+        let mut end = self.filled;
         if end > 0 && self.buf[end - 1] == b'\r' {
             end -= 1;
         }
@@ -227,7 +241,7 @@ impl LineSplitter {
         });
         self.cuts.clear();
         self.cuts.push((0, end, split));
-        let consumed = self.buf.len();
+        let consumed = self.filled;
         self.emit_cuts(consumed, observed_unix_nano, emit);
     }
 
@@ -269,7 +283,8 @@ impl LineSplitter {
                 split,
             });
         }
-        self.buf.drain(..consumed);
+        self.buf.copy_within(consumed..self.filled, 0);
+        self.filled -= consumed;
         self.scan_from -= consumed.min(self.scan_from);
     }
 }
