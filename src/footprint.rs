@@ -21,7 +21,8 @@
 //!   without a single anonymous (copy-on-write) page: a page a debugger or a
 //!   uprobe patched is a private copy, and its whole mapping is left alone.
 //!
-//! There is no crate for this; it is one `madvise(2)` per segment.
+//! There is no crate for this; it is one `madvise(2)` per part of a segment
+//! that lies in one such mapping.
 
 use std::io;
 use std::ops::Range;
@@ -37,8 +38,9 @@ pub struct Segments(Vec<Range<usize>>);
 #[derive(Debug, Default)]
 pub struct Release {
     ranges: Vec<Range<usize>>,
-    /// The process's file-backed RSS (`RssFile` of /proc/self/status) now.
-    pub rss_file_kib_before: u64,
+    /// The process's file-backed RSS (`RssFile` of /proc/self/status) now;
+    /// None where the kernel does not give it (before 4.5, gVisor).
+    pub rss_file_kib_before: Option<u64>,
 }
 
 /// The read-only `PT_LOAD` segments of every object loaded now. Call it at
@@ -54,11 +56,18 @@ pub fn read_only_segments() -> Segments {
     Segments(found)
 }
 
-// ELF gABI dynamic tags; the libc crate does not name them.
-const DT_NULL: i64 = 0;
-const DT_TEXTREL: i64 = 22;
-const DT_FLAGS: i64 = 30;
-const DF_TEXTREL: u64 = 0x4;
+/// An entry of `.dynamic` (`ElfN_Dyn`: two words of the target's width);
+/// the libc crate names neither it nor these gABI tags.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Dyn {
+    tag: isize,
+    value: usize,
+}
+const DT_NULL: isize = 0;
+const DT_TEXTREL: isize = 22;
+const DT_FLAGS: isize = 30;
+const DF_TEXTREL: usize = 0x4;
 
 /// One loaded object: push its read-only segments, unless it is the vDSO
 /// or has text relocations (its "read-only" pages were written by the
@@ -75,21 +84,24 @@ unsafe extern "C" fn collect(
     }
     // SAFETY: the loader gives dlpi_phnum headers at dlpi_phdr.
     let headers = unsafe { std::slice::from_raw_parts(info.dlpi_phdr, info.dlpi_phnum.into()) };
+    // Addresses wrap like the loader's own arithmetic (a prelinked object's
+    // bias may be "negative"); a panic here would abort at start-up.
     let base = info.dlpi_addr as usize;
+    let at = |offset| base.wrapping_add(offset as usize);
     // SAFETY: getauxval has no preconditions.
     let vdso = unsafe { libc::getauxval(libc::AT_SYSINFO_EHDR) } as usize;
     let loads = headers.iter().filter(|h| h.p_type == libc::PT_LOAD);
-    if loads.clone().any(|h| {
-        (base + h.p_vaddr as usize..base + (h.p_vaddr + h.p_memsz) as usize).contains(&vdso)
-    }) {
+    if loads
+        .clone()
+        .any(|h| (at(h.p_vaddr)..at(h.p_vaddr).wrapping_add(h.p_memsz as usize)).contains(&vdso))
+    {
         return 0;
     }
     for h in headers.iter().filter(|h| h.p_type == libc::PT_DYNAMIC) {
-        let mut entry = (base + h.p_vaddr as usize) as *const [u64; 2];
+        let mut entry = at(h.p_vaddr) as *const Dyn;
         loop {
-            // SAFETY: PT_DYNAMIC is mapped and ends with DT_NULL.
-            let [tag, value] = unsafe { *entry };
-            let tag = tag as i64;
+            // SAFETY: PT_DYNAMIC is mapped, aligned and ends with DT_NULL.
+            let Dyn { tag, value } = unsafe { *entry };
             if tag == DT_NULL {
                 break;
             }
@@ -102,10 +114,10 @@ unsafe extern "C" fn collect(
     }
     let page = page_size();
     for h in loads.filter(|h| h.p_flags & libc::PF_W == 0) {
-        let start = base + h.p_vaddr as usize;
+        let start = at(h.p_vaddr);
         // File-backed bytes only; whole pages only, since a neighbouring
         // writable segment may share a boundary page.
-        let end = (start + h.p_filesz as usize) / page * page;
+        let end = start.wrapping_add(h.p_filesz as usize) / page * page;
         let start = start.next_multiple_of(page);
         if end > start {
             found.push(start..end);
@@ -121,10 +133,11 @@ fn page_size() -> usize {
 }
 
 /// Finds the resident pages of `segments` that smaps shows clean (see the
-/// module docs). Linux only; elsewhere `/proc` is missing and this returns
-/// the error.
+/// module docs); the error when /proc/self/smaps cannot be read.
 pub fn plan_release(segments: &Segments) -> io::Result<Release> {
-    let rss_file_kib_before = rss_file_kib()?;
+    let rss_file_kib_before = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| rss_file_kib_of(&status));
     let smaps = std::fs::read_to_string("/proc/self/smaps")?;
     Ok(Release {
         ranges: ranges_to_release(&smaps, &segments.0),
@@ -164,11 +177,6 @@ impl Release {
         }
         refused
     }
-}
-
-fn rss_file_kib() -> io::Result<u64> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    rss_file_kib_of(&status).ok_or_else(|| io::Error::other("no RssFile in /proc/self/status"))
 }
 
 /// `RssFile` of a /proc/<pid>/status text, in KiB.

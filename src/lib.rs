@@ -44,7 +44,8 @@
 //! - [`config_file`] layers a TOML file under flags and environment;
 //!   [`check`] is `logwrap check`.
 //! - [`footprint`] keeps the idle process small: a few seconds in, main.rs
-//!   has it unmap the code pages only start-up used.
+//!   has it drop the resident pages of logwrap's code and constants, most of
+//!   which only start-up used; what runs later is mapped again on use.
 //! - [`app`] wires the stages and orders the shutdown: the child exits, its
 //!   pipes reach EOF (bounded by `--drain-timeout`), readers drop their
 //!   senders, exporters flush what is queued (bounded by `--shutdown-timeout`),

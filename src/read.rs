@@ -112,8 +112,9 @@ pub struct LineSplitter {
     stream: Stream,
     max_line_bytes: usize,
     /// `buf[..filled]` holds the unconsumed bytes: the partial line carried
-    /// over plus the latest read. The rest of `buf` is zeroed space kept
-    /// initialised, so that a read does not clear 64 KiB first.
+    /// over plus the latest read. The rest of `buf` is spare space, already
+    /// initialised (zeroes or old bytes), so that a read need not clear
+    /// 64 KiB first.
     buf: Vec<u8>,
     filled: usize,
     /// Where to resume the newline search in `buf` (everything before has none).
@@ -528,6 +529,43 @@ mod tests {
 
     fn bodies(v: &[(Vec<u8>, Option<Split>)]) -> Vec<&[u8]> {
         v.iter().map(|(b, _)| b.as_slice()).collect()
+    }
+
+    #[test]
+    fn reads_into_reused_space_never_show_old_bytes() {
+        // A full read leaves old bytes in the spare space; later, shorter
+        // reads (one without a newline, kept for finish) must yield exactly
+        // what they read.
+        let first: Vec<u8> = b"0123456789abcdef\n".repeat(READ_CHUNK / 17 + 1);
+        let reads: [&[u8]; 4] = [&first, b"short\n", b"tail without newline", b""];
+        let mut splitter = LineSplitter::new(Stream::Stdout, 1 << 20);
+        let mut out = Vec::new();
+        let mut pieces = Vec::new();
+        // One read from each: the first fills READ_CHUNK (its last 16 bytes
+        // are never read), the others return what they hold.
+        for r in reads {
+            let mut src = std::io::Cursor::new(r.to_vec());
+            let got = splitter.read_from(&mut src).unwrap().to_vec();
+            pieces.push(got);
+            splitter.drain(1, &mut |l: Line| out.push(l.bytes.to_vec()));
+        }
+        splitter.finish(2, &mut |l: Line| out.push(l.bytes.to_vec()));
+        assert_eq!(pieces[0], first[..READ_CHUNK]);
+        assert_eq!(pieces[3], b"", "EOF reads nothing");
+        let text = first[..READ_CHUNK].to_vec();
+        let whole_lines = READ_CHUNK / 17;
+        assert_eq!(
+            out.len(),
+            whole_lines + 2,
+            "every full line, short, the tail"
+        );
+        assert_eq!(out[whole_lines - 1], b"0123456789abcdef");
+        assert_eq!(
+            out[whole_lines],
+            [&text[whole_lines * 17..], &b"short"[..]].concat(),
+            "the partial line from the first read joins the next"
+        );
+        assert_eq!(out[whole_lines + 1], b"tail without newline");
     }
 
     #[test]

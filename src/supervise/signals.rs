@@ -172,7 +172,11 @@ fn reap(child: i32, exit_tx: &mut Option<oneshot::Sender<ChildExit>>) {
         let mut status = 0;
         // SAFETY: all-zero is a valid rusage (integers only).
         let mut rusage: libc::rusage = unsafe { MaybeUninit::zeroed().assume_init() };
-        let pid = super::descendants::reap_one(-1, &mut status, &mut rusage);
+        let pid = match super::descendants::reap_one(-1, &mut status, &mut rusage) {
+            Ok(pid) => pid,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return, // ECHILD: none left
+        };
         if pid > 0 {
             if pid == child {
                 let exit = ChildExit {
@@ -187,9 +191,6 @@ fn reap(child: i32, exit_tx: &mut Option<oneshot::Sender<ChildExit>>) {
             }
             continue;
         }
-        if pid < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
-            continue;
-        }
-        return; // 0: children left but none exited; -1 ECHILD: none left
+        return; // children left, none exited
     }
 }
