@@ -661,7 +661,7 @@ async fn a_corrupt_segment_is_skipped_and_counted_and_the_rest_is_sent() {
     let records = receiver.records();
     let received = arrivals(&records);
     assert!(
-        !received.is_empty() && received.len() < 20 && received.len() % 5 == 0,
+        !received.is_empty() && received.len() < 20 && received.len().is_multiple_of(5),
         "whole frames before the damage arrive: {received:?}"
     );
     assert!(records.iter().any(|r| body_text(r) == "after"));

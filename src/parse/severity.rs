@@ -146,14 +146,15 @@ pub fn find_in_text(line: &[u8], from: usize) -> Option<Found> {
             return Some(found);
         }
         // A one-letter logcat level after its date, time, pid and tid.
-        if token.len() == 1 && numbers_seen >= 2 {
-            if let Some(number) = from_letter(token[0]) {
-                return Some(Found {
-                    number,
-                    start: pos,
-                    end: pos + 1,
-                });
-            }
+        if token.len() == 1
+            && numbers_seen >= 2
+            && let Some(number) = from_letter(token[0])
+        {
+            return Some(Found {
+                number,
+                start: pos,
+                end: pos + 1,
+            });
         }
         if !is_structural(token, &line[token_end..end]) {
             return None;
