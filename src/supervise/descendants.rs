@@ -19,14 +19,29 @@ use std::time::{Duration, Instant};
 /// others are reaped during the read (proc_tid_children(5)).
 static REAPING: Mutex<()> = Mutex::new(());
 
+/// A child collected by [`reap_one`].
+pub(crate) struct Reaped {
+    pub pid: i32,
+    pub status: i32,
+    pub rusage: libc::rusage,
+}
+
 /// `wait4(pid, WNOHANG)`, under [`REAPING`]: the reaper's one way to reap.
-/// Ok(0) when no child has exited; the error is read before the lock goes.
-pub(crate) fn reap_one(pid: i32, status: &mut i32, rusage: &mut libc::rusage) -> io::Result<i32> {
+/// Ok(None) when no child has exited; the error is read before the lock goes.
+pub(crate) fn reap_one(pid: i32) -> io::Result<Option<Reaped>> {
+    let mut status = 0;
+    // SAFETY: all-zero is a valid rusage (integers only).
+    let mut rusage: libc::rusage = unsafe { std::mem::zeroed() };
     let _reaping = REAPING.lock().unwrap_or_else(|e| e.into_inner());
-    // SAFETY: valid pointers to the caller's values.
-    match unsafe { libc::wait4(pid, status, libc::WNOHANG, rusage) } {
+    // SAFETY: valid pointers to locals.
+    match unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut rusage) } {
         -1 => Err(io::Error::last_os_error()),
-        reaped => Ok(reaped),
+        0 => Ok(None),
+        pid => Ok(Some(Reaped {
+            pid,
+            status,
+            rusage,
+        })),
     }
 }
 
@@ -44,8 +59,7 @@ pub fn become_subreaper() -> io::Result<()> {
 /// Living (not zombie) direct children of this process, from /proc.
 pub fn living_children() -> Vec<i32> {
     let me = std::process::id() as i32;
-    // The kernel lists each thread's children (orphans re-parented to a
-    // subreaper may land on any of its threads): reading those few stats
+    // The kernel lists each thread's children: reading those few stats
     // instead of every process's is cheaper on a busy host, and this runs at
     // every exit. Kernels built without CONFIG_PROC_CHILDREN lack the file.
     let candidates = children_of_threads().unwrap_or_else(all_pids);
@@ -248,13 +262,8 @@ mod tests {
             std::thread::spawn(move || {
                 let mut left = short;
                 while !left.is_empty() {
-                    left.retain(|&pid| {
-                        let mut status = 0;
-                        // SAFETY: all-zero is a valid rusage.
-                        let mut rusage = unsafe { std::mem::zeroed() };
-                        // Reaped, or not ours any more (ECHILD): done with it.
-                        reap_one(pid, &mut status, &mut rusage).is_ok_and(|r| r != pid)
-                    });
+                    // Reaped, or not ours any more (ECHILD): done with it.
+                    left.retain(|&pid| matches!(reap_one(pid), Ok(None)));
                     std::thread::sleep(Duration::from_micros(200));
                 }
                 done.store(true, std::sync::atomic::Ordering::SeqCst);

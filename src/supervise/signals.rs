@@ -169,28 +169,22 @@ fn forward(signal: i32, child: i32, target: SignalTarget, child_alive: bool) {
 /// Collects every exited child; reports the main child's status once.
 fn reap(child: i32, exit_tx: &mut Option<oneshot::Sender<ChildExit>>) {
     loop {
-        let mut status = 0;
-        // SAFETY: all-zero is a valid rusage (integers only).
-        let mut rusage: libc::rusage = unsafe { MaybeUninit::zeroed().assume_init() };
-        let pid = match super::descendants::reap_one(-1, &mut status, &mut rusage) {
-            Ok(pid) => pid,
+        let reaped = match super::descendants::reap_one(-1) {
+            Ok(Some(reaped)) => reaped,
+            Ok(None) => return, // children left, none exited
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(_) => return, // ECHILD: none left
         };
-        if pid > 0 {
-            if pid == child {
-                let exit = ChildExit {
-                    outcome: Outcome::from_wait_status(status),
-                    rusage,
-                };
-                if let Some(tx) = exit_tx.take() {
-                    let _ = tx.send(exit);
-                }
-            } else {
-                tracing::debug!(pid, "reaped an orphaned process");
+        if reaped.pid == child {
+            let exit = ChildExit {
+                outcome: Outcome::from_wait_status(reaped.status),
+                rusage: reaped.rusage,
+            };
+            if let Some(tx) = exit_tx.take() {
+                let _ = tx.send(exit);
             }
-            continue;
+        } else {
+            tracing::debug!(pid = reaped.pid, "reaped an orphaned process");
         }
-        return; // children left, none exited
     }
 }
