@@ -161,6 +161,16 @@ impl Shared {
     }
 }
 
+impl State {
+    /// The oldest chunk, taken off the queued counts.
+    fn pop_chunk(&mut self) -> Option<Chunk> {
+        let chunk = self.chunks.pop_front()?;
+        self.queued -= chunk.records.len();
+        self.queued_bytes -= chunk.bytes;
+        Some(chunk)
+    }
+}
+
 /// Creates a queue with one producer handle; clone it for more producers.
 pub fn queue(config: QueueConfig) -> (QueueSender, QueueReceiver) {
     let shared = Arc::new(Shared {
@@ -260,12 +270,10 @@ impl QueueSender {
                 }
                 WhenFull::DropOldest => {
                     while state.held + bytes > max {
-                        let Some(old) = state.chunks.pop_front() else {
+                        let Some(old) = state.pop_chunk() else {
                             break;
                         };
                         state.held -= old.bytes;
-                        state.queued -= old.records.len();
-                        state.queued_bytes -= old.bytes;
                         outcome.evicted.extend(old.records);
                     }
                     if state.held + bytes > max {
@@ -337,9 +345,7 @@ impl QueueReceiver {
                     || state.queued_bytes >= wanted.1
                     || state.held * 2 >= self.shared.config.max_bytes
                     || state.producers == 0;
-                if enough && let Some(chunk) = state.chunks.pop_front() {
-                    state.queued -= chunk.records.len();
-                    state.queued_bytes -= chunk.bytes;
+                if enough && let Some(chunk) = state.pop_chunk() {
                     state.wake_at = (1, 1);
                     return Some(chunk);
                 }
@@ -359,11 +365,7 @@ impl QueueReceiver {
 
     /// The next chunk if one is queued now.
     pub fn try_recv(&self) -> Option<Chunk> {
-        let mut state = self.shared.lock();
-        let chunk = state.chunks.pop_front()?;
-        state.queued -= chunk.records.len();
-        state.queued_bytes -= chunk.bytes;
-        Some(chunk)
+        self.shared.lock().pop_chunk()
     }
 
     /// A handle that gives budget back; deliveries in flight hold one.
