@@ -239,8 +239,7 @@ fn generator_path() -> String {
 /// `VmHWM` (peak RSS) or `VmRSS` of a process, in KiB.
 fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    logwrap::footprint::status_kib(&status, field)
 }
 
 /// Waits for `pid` to exit without reaping it, reads its own CPU time from
@@ -328,7 +327,7 @@ fn run_once(o: &Options, endpoint: &str, counts: &Counts, dir: &std::path::Path)
         let (peak, done) = (peak.clone(), done.clone());
         std::thread::spawn(move || {
             while !done.load(Ordering::Relaxed) {
-                if let Some(kib) = proc_status_kib(pid, "VmHWM:") {
+                if let Some(kib) = proc_status_kib(pid, "VmHWM") {
                     peak.fetch_max(kib, Ordering::Relaxed);
                 }
                 std::thread::sleep(Duration::from_millis(5));
@@ -389,7 +388,7 @@ fn idle_rss_kib(o: &Options, endpoint: &str) -> (u64, u64) {
     let started = Instant::now();
     let rss_at = |seconds: f64| {
         std::thread::sleep(Duration::from_secs_f64(seconds).saturating_sub(started.elapsed()));
-        proc_status_kib(child.id(), "VmRSS:").unwrap_or(0)
+        proc_status_kib(child.id(), "VmRSS").unwrap_or(0)
     };
     let after_start = rss_at(1.5);
     let idle = rss_at(7.0);

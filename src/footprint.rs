@@ -28,14 +28,14 @@ use std::io;
 use std::ops::Range;
 
 /// Read-only segments of the loaded ELF objects, page-aligned inwards.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug)]
 pub struct Segments(Vec<Range<usize>>);
 
 /// The ranges a release will drop, worked out in advance so that nothing
 /// but the `madvise` calls runs after them: any code run afterwards maps its
-/// pages again, 64 KiB at a time (reading /proc/self/status or logging
+/// pages again, 64 KiB at a time (reading /proc/self/status and logging
 /// after the calls kept ~0.7 MiB more resident).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Release {
     ranges: Vec<Range<usize>>,
     /// The process's file-backed RSS (`RssFile` of /proc/self/status) now;
@@ -137,7 +137,7 @@ fn page_size() -> usize {
 pub fn plan_release(segments: &Segments) -> io::Result<Release> {
     let rss_file_kib_before = std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|status| rss_file_kib_of(&status));
+        .and_then(|status| status_kib(&status, "RssFile"));
     let smaps = std::fs::read_to_string("/proc/self/smaps")?;
     Ok(Release {
         ranges: ranges_to_release(&smaps, &segments.0),
@@ -179,18 +179,24 @@ impl Release {
     }
 }
 
-/// `RssFile` of a /proc/<pid>/status text, in KiB.
-pub fn rss_file_kib_of(status: &str) -> Option<u64> {
+/// A size field of a /proc/<pid>/status text (`VmRSS`, `RssFile`, ...), in
+/// KiB.
+pub fn status_kib(status: &str, key: &str) -> Option<u64> {
     status
         .lines()
-        .find_map(|l| l.strip_prefix("RssFile:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+        .and_then(kib)
+}
+
+/// "   123 kB" as 123.
+fn kib(value: &str) -> Option<u64> {
+    value.trim().trim_end_matches("kB").trim().parse().ok()
 }
 
 /// The parts of `segments` that lie in clean file mappings of an smaps text:
 /// readable, not writable, private, backed by a file (inode ≠ 0), shown to
 /// hold no anonymous page, with no swapped page, not locked, resident.
-pub fn ranges_to_release(smaps: &str, segments: &[Range<usize>]) -> Vec<Range<usize>> {
+fn ranges_to_release(smaps: &str, segments: &[Range<usize>]) -> Vec<Range<usize>> {
     let mut found = Vec::new();
     let mut push = |mapping: Mapping| {
         if mapping.is_clean() {
@@ -219,23 +225,15 @@ pub fn ranges_to_release(smaps: &str, segments: &[Range<usize>]) -> Vec<Range<us
         let Some((key, value)) = line.split_once(':') else {
             continue;
         };
-        let kib = || {
-            value
-                .trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<u64>()
-                .ok()
-        };
         match key {
-            "Rss" => mapping.rss_kib = kib(),
+            "Rss" => mapping.rss_kib = kib(value),
             // A private mapping's own writes are copy-on-write pages, counted
             // as Anonymous (and as Swap once swapped out). The Dirty counts
             // are not about that: they include file pages the page cache has
             // not yet written back (a binary just built), which are the file's.
             "Anonymous" | "Swap" => {
                 // Unparsable counts as "not known clean".
-                let zero = kib() == Some(0);
+                let zero = kib(value) == Some(0);
                 mapping.unclean |= !zero;
                 mapping.shown_no_anonymous |= key == "Anonymous" && zero;
             }

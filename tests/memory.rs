@@ -102,7 +102,7 @@ async fn start_up_pages_are_released_and_the_run_goes_on() {
     let pid = child.id().unwrap();
     let rss_file_kib = || {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-        logwrap::footprint::rss_file_kib_of(&status).unwrap()
+        logwrap::footprint::status_kib(&status, "RssFile").unwrap()
     };
     let deadline = std::time::Instant::now() + crate::support::TIMEOUT;
     while rss_file_kib() * 2 >= before {
