@@ -1,13 +1,16 @@
-//! Batch: records → batches that close at a count, a size or a delay.
+//! Batch: chunks of encoded records → batches that close at a count, a size
+//! or a delay.
 //!
 //! ```text
-//!  Record ──offer()──► Batcher ──Batch──► export
-//!                        └ deadline(): when the open batch must go even if small
+//!  Chunk ──offer()──► Batcher ──Batch──► export
+//!                       └ deadline(): when the open batch must go even if small
 //! ```
 //!
 //! [`Batcher`] is pure: the caller passes the time in, so it is tested without
 //! a runtime or a clock. The async loop that drives it lives in `export`, where
-//! the batch is delivered.
+//! the batch is delivered. A chunk that would take a batch past its limits is
+//! split at a record boundary, so every batch keeps to them exactly (but a
+//! single record larger than `max_bytes` still travels, alone).
 //!
 //! Defaults come from the OTel SDK's batch log record processor
 //! (`OTEL_BLRP_MAX_EXPORT_BATCH_SIZE` 512, `OTEL_BLRP_SCHEDULE_DELAY` 1000 ms),
@@ -16,16 +19,16 @@
 
 use std::time::{Duration, Instant};
 
-use crate::buffer::RecordLists;
-use crate::record::Record;
+use crate::encode::Chunk;
 
 /// When a batch closes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BatchConfig {
     /// Records per batch at most. Default 512 (`OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`).
     pub max_records: usize,
-    /// Estimated bytes per batch at most ([`Record::weight`], which errs high).
-    /// Default 3 MiB, under the 4 MiB default gRPC message limit.
+    /// Bytes of encoded records per batch at most (the OTLP request is these
+    /// plus a header of a few hundred bytes). Default 3 MiB, under the 4 MiB
+    /// default gRPC message limit.
     pub max_bytes: usize,
     /// How long the first record of a batch may wait. Default 1 s
     /// (`OTEL_BLRP_SCHEDULE_DELAY`).
@@ -42,23 +45,59 @@ impl Default for BatchConfig {
     }
 }
 
-/// Records ready to export, with their accounted weight.
+/// Records ready to export.
 #[derive(Debug, Default)]
 pub struct Batch {
-    pub records: Vec<Record>,
+    pub chunks: Vec<Chunk>,
+    pub records: usize,
+    /// Encoded bytes of the records.
     pub bytes: usize,
+    /// What the chunks count against the queue's budget (given back once the
+    /// batch has left memory).
+    pub weight: usize,
     /// When its first record arrived (for the batch latency metric).
     pub opened: Option<Instant>,
 }
 
-/// Collects records into batches.
+impl Batch {
+    /// A batch of one chunk.
+    pub fn of(chunk: Chunk) -> Self {
+        let mut batch = Batch::default();
+        batch.add(chunk);
+        batch
+    }
+
+    fn add(&mut self, chunk: Chunk) {
+        self.records += chunk.records;
+        self.bytes += chunk.bytes.len();
+        self.weight += chunk.weight;
+        self.chunks.push(chunk);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records == 0
+    }
+
+    /// The encoded records, chunk by chunk.
+    pub fn slices(&self) -> impl Iterator<Item = &[u8]> + Clone {
+        self.chunks.iter().map(|c| &c.bytes[..])
+    }
+
+    /// The records, read back from their wire form (for exporters of other
+    /// formats than OTLP protobuf).
+    pub fn read(&self) -> Result<Vec<crate::record::Record>, crate::encode::DecodeError> {
+        let mut records = Vec::with_capacity(self.records);
+        for chunk in &self.chunks {
+            chunk.read(&mut records)?;
+        }
+        Ok(records)
+    }
+}
+
+/// Collects chunks into batches.
 pub struct Batcher {
     config: BatchConfig,
     open: Batch,
-    opened_at: Option<Instant>,
-    /// Where a new batch's list comes from; give delivered batches' lists
-    /// back to it ([`Batcher::lists`]).
-    lists: RecordLists,
 }
 
 impl Batcher {
@@ -66,49 +105,37 @@ impl Batcher {
         Batcher {
             config,
             open: Batch::default(),
-            opened_at: None,
-            // Room for a full batch up front (capped: a huge setting should
-            // not reserve megabytes for batches that close by size first).
-            lists: RecordLists::new(config.max_records.min(4096)),
         }
     }
 
-    /// The pool batch lists come from; a delivered batch's list goes back here.
-    pub fn lists(&self) -> &RecordLists {
-        &self.lists
-    }
-
-    /// Adds a record of the given accounted weight (what the queue counted
-    /// for it, so the batch gives back exactly that); returns a batch when
-    /// this record closes one.
-    ///
-    /// A record that would push the open batch over `max_bytes` closes the
-    /// open batch first and starts the next one.
-    pub fn offer(&mut self, record: Record, weight: usize, now: Instant) -> Option<Batch> {
-        let mut closed = None;
-        if !self.open.records.is_empty() && self.open.bytes + weight > self.config.max_bytes {
-            closed = self.take();
-        }
-        if self.open.records.is_empty() {
-            self.opened_at = Some(now);
-            if self.open.records.capacity() == 0 {
-                self.open.records = self.lists.take();
+    /// Adds a chunk; every batch it closes goes to `closed`.
+    pub fn offer(&mut self, mut chunk: Chunk, now: Instant, closed: &mut Vec<Batch>) {
+        while !chunk.is_empty() {
+            if self.open.is_empty() {
+                self.open.opened = Some(now);
             }
+            let room_records = self.config.max_records.saturating_sub(self.open.records);
+            let room_bytes = self.config.max_bytes.saturating_sub(self.open.bytes);
+            let fit = chunk.leading(room_records, room_bytes, self.open.is_empty());
+            if fit == chunk.records {
+                self.open.add(chunk);
+                if self.open.records >= self.config.max_records
+                    || self.open.bytes >= self.config.max_bytes
+                {
+                    closed.extend(self.take());
+                }
+                return;
+            }
+            if fit > 0 {
+                self.open.add(chunk.split_records(fit));
+            }
+            closed.extend(self.take());
         }
-        self.open.bytes += weight;
-        self.open.records.push(record);
-        if closed.is_none()
-            && (self.open.records.len() >= self.config.max_records
-                || self.open.bytes >= self.config.max_bytes)
-        {
-            closed = self.take();
-        }
-        closed
     }
 
     /// When the open batch must be sent, if there is one.
     pub fn deadline(&self) -> Option<Instant> {
-        self.opened_at.map(|t| t + self.config.max_delay)
+        self.open.opened.map(|t| t + self.config.max_delay)
     }
 
     /// True when the open batch has waited long enough.
@@ -118,29 +145,27 @@ impl Batcher {
 
     /// Closes and returns the open batch, if it has records.
     pub fn take(&mut self) -> Option<Batch> {
-        let opened = self.opened_at.take();
-        if self.open.records.is_empty() {
+        if self.open.is_empty() {
+            self.open.opened = None;
             return None;
         }
-        let mut batch = std::mem::take(&mut self.open);
-        batch.opened = opened;
-        Some(batch)
+        Some(std::mem::take(&mut self.open))
     }
 
     pub fn is_empty(&self) -> bool {
-        self.open.records.is_empty()
+        self.open.is_empty()
     }
 
-    /// How many more records, or accounted bytes, would close the open
-    /// batch; (1, 1) when none is open (the first record starts the delay).
+    /// How many more records, or encoded bytes, would close the open batch;
+    /// (1, 1) when none is open (the first record starts the delay).
     pub fn missing(&self) -> (usize, usize) {
-        if self.open.records.is_empty() {
+        if self.open.is_empty() {
             return (1, 1);
         }
         (
             self.config
                 .max_records
-                .saturating_sub(self.open.records.len())
+                .saturating_sub(self.open.records)
                 .max(1),
             self.config.max_bytes.saturating_sub(self.open.bytes).max(1),
         )
@@ -150,15 +175,27 @@ impl Batcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Str, Stream, Value};
+    use crate::encode::chunk_of;
+    use crate::record::{Record, Str, Stream, Value};
 
-    fn record(body: &str) -> Record {
-        Record::new(Stream::Stdout, 1, Value::Str(Str::from(body.to_string())))
+    fn chunk(bodies: &[&str]) -> Chunk {
+        let records: Vec<Record> = bodies
+            .iter()
+            .map(|b| Record::new(Stream::Stdout, 1, Value::Str(Str::from(b.to_string()))))
+            .collect();
+        chunk_of(&records)
     }
 
-    fn offer(b: &mut Batcher, r: Record, now: Instant) -> Option<Batch> {
-        let weight = r.weight();
-        b.offer(r, weight, now)
+    fn bodies(batch: &Batch) -> Vec<String> {
+        batch
+            .read()
+            .unwrap()
+            .into_iter()
+            .map(|r| match r.body {
+                Value::Str(s) => s.to_string(),
+                other => panic!("{other:?}"),
+            })
+            .collect()
     }
 
     fn config(max_records: usize, max_bytes: usize) -> BatchConfig {
@@ -170,52 +207,72 @@ mod tests {
     }
 
     #[test]
-    fn closes_at_the_record_count() {
+    fn closes_at_the_record_count_splitting_a_chunk() {
         let mut b = Batcher::new(config(3, usize::MAX));
         let now = Instant::now();
-        assert!(offer(&mut b, record("a"), now).is_none());
-        assert!(offer(&mut b, record("b"), now).is_none());
-        let batch = offer(&mut b, record("c"), now).unwrap();
-        assert_eq!(batch.records.len(), 3);
+        let mut closed = Vec::new();
+        b.offer(chunk(&["a", "b"]), now, &mut closed);
+        assert!(closed.is_empty());
+        b.offer(
+            chunk(&["c", "d", "e", "f", "g", "h", "i"]),
+            now,
+            &mut closed,
+        );
+        let got: Vec<Vec<String>> = closed.iter().map(bodies).collect();
+        assert_eq!(
+            got,
+            [
+                vec!["a", "b", "c"],
+                vec!["d", "e", "f"],
+                vec!["g", "h", "i"]
+            ]
+        );
         assert!(b.is_empty());
         assert_eq!(b.deadline(), None);
+        // The budget weight is shared exactly among the pieces.
+        let total = chunk(&["a", "b"]).weight + chunk(&["c", "d", "e", "f", "g", "h", "i"]).weight;
+        assert_eq!(closed.iter().map(|b| b.weight).sum::<usize>(), total);
     }
 
     #[test]
     fn closes_before_a_record_that_would_overflow_the_bytes() {
-        let w = record("aaaa").weight();
-        let mut b = Batcher::new(config(100, 2 * w + w / 2));
+        let one = chunk(&["aaaa"]).bytes.len();
+        let mut b = Batcher::new(config(100, 2 * one + one / 2));
         let now = Instant::now();
-        assert!(offer(&mut b, record("aaaa"), now).is_none());
-        assert!(offer(&mut b, record("bbbb"), now).is_none());
-        let batch = offer(&mut b, record("cccc"), now).unwrap();
-        assert_eq!(batch.records.len(), 2);
-        assert_eq!(batch.bytes, 2 * w);
+        let mut closed = Vec::new();
+        b.offer(chunk(&["aaaa", "bbbb"]), now, &mut closed);
+        assert!(closed.is_empty());
+        b.offer(chunk(&["cccc"]), now, &mut closed);
+        assert_eq!(bodies(&closed[0]), ["aaaa", "bbbb"]);
+        assert_eq!(closed[0].bytes, 2 * one);
         // The third record opened the next batch.
-        assert_eq!(
-            b.take().unwrap().records[0].body,
-            Value::Str(Str::from("cccc"))
-        );
+        assert_eq!(bodies(&b.take().unwrap()), ["cccc"]);
     }
 
     #[test]
     fn a_record_bigger_than_the_byte_limit_travels_alone() {
         let mut b = Batcher::new(config(100, 10));
-        let now = Instant::now();
-        let batch = offer(&mut b, record("much longer than ten bytes"), now).unwrap();
-        assert_eq!(batch.records.len(), 1);
+        let mut closed = Vec::new();
+        b.offer(
+            chunk(&["much longer than ten bytes", "and another"]),
+            Instant::now(),
+            &mut closed,
+        );
+        assert_eq!(closed.len(), 2);
+        assert_eq!(closed[0].records, 1);
     }
 
     #[test]
     fn the_delay_counts_from_the_first_record() {
         let mut b = Batcher::new(config(100, usize::MAX));
         let t0 = Instant::now();
-        offer(&mut b, record("a"), t0);
-        offer(&mut b, record("b"), t0 + Duration::from_millis(90));
+        let mut closed = Vec::new();
+        b.offer(chunk(&["a"]), t0, &mut closed);
+        b.offer(chunk(&["b"]), t0 + Duration::from_millis(90), &mut closed);
         assert_eq!(b.deadline(), Some(t0 + Duration::from_millis(100)));
         assert!(!b.is_due(t0 + Duration::from_millis(99)));
         assert!(b.is_due(t0 + Duration::from_millis(100)));
-        assert_eq!(b.take().unwrap().records.len(), 2);
+        assert_eq!(b.take().unwrap().records, 2);
         assert!(b.take().is_none());
     }
 }

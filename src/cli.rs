@@ -18,6 +18,7 @@ use std::time::Duration;
 use clap::{ArgAction, Parser, ValueEnum};
 
 use crate::buffer::WhenFull;
+use crate::buffer::disk::DiskMode;
 pub use crate::export::http::Compression;
 use crate::export::loki::LokiEncoding;
 use crate::record::SeverityNumber;
@@ -430,19 +431,27 @@ pub struct Cli {
     #[arg(long, env = "LOGWRAP_BUFFER_MAX_BYTES", value_name = "SIZE", value_parser = parse_size, help_heading = "Batching")]
     pub buffer_max_bytes: Option<usize>,
 
-    /// When that memory is full: drop-newest, drop-oldest (the child never
-    /// waits) or block (lossless; the child blocks once its pipe fills)
+    /// When that memory is full: adaptive (the child waits while the
+    /// destination delivers, records are dropped or spilled while it fails
+    /// or stalls), drop-newest, drop-oldest (the child never waits) or block
+    /// (the child always waits)
     #[arg(
         long,
         env = "LOGWRAP_WHEN_FULL",
         value_name = "POLICY",
-        default_value = "drop-newest",
+        default_value = "adaptive",
         help_heading = "Batching"
     )]
     pub when_full: WhenFull,
 
-    /// Keep records that do not fit in memory in segment files here (one
-    /// subdirectory per destination); an earlier run's are sent first
+    /// With --when-full adaptive: how long a full queue waits without any
+    /// delivery ending before the destination counts as stalled
+    #[arg(long, env = "LOGWRAP_STALL_TIMEOUT", value_name = "DURATION", default_value = "1s", value_parser = parse_duration, help_heading = "Batching")]
+    pub stall_timeout: Duration,
+
+    /// Write every record to segment files here before sending it (one
+    /// subdirectory per destination), so a crash or kill of logwrap loses
+    /// nothing it read; an earlier run's records are sent first
     #[arg(
         long,
         env = "LOGWRAP_BUFFER_DIR",
@@ -455,9 +464,25 @@ pub struct Cli {
     #[arg(long, env = "LOGWRAP_BUFFER_DISK_MAX_BYTES", value_name = "SIZE", value_parser = parse_size, help_heading = "Batching")]
     pub buffer_disk_max_bytes: Option<usize>,
 
-    /// Write every record to the disk buffer first, not only what overflows
-    /// memory: what logwrap read survives its crash
-    #[arg(long, env = "LOGWRAP_BUFFER_DISK_ALL", help_heading = "Batching")]
+    /// What goes through the disk buffer: all (every record, the default) or
+    /// overflow (only what does not fit in memory, and batches out of retry
+    /// time: cheaper, but a crash loses what memory held)
+    #[arg(
+        long,
+        env = "LOGWRAP_BUFFER_DISK_MODE",
+        value_name = "MODE",
+        default_value = "all",
+        help_heading = "Batching"
+    )]
+    pub buffer_disk_mode: DiskMode,
+
+    /// Former name of --buffer-disk-mode all, now the default
+    #[arg(
+        long,
+        env = "LOGWRAP_BUFFER_DISK_ALL",
+        hide = true,
+        help_heading = "Batching"
+    )]
     pub buffer_disk_all: bool,
 
     /// Requests in flight at once per destination (Loki, file and console

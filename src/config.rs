@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use crate::batch::BatchConfig;
 use crate::buffer::QueueConfig;
+use crate::buffer::disk::DiskMode;
 use crate::cli::{Cli, Compression, ExporterKind};
 use crate::export::http::Auth;
 use crate::export::loki::{self, LabelValue, LokiConfig, LokiLabel};
@@ -80,7 +81,7 @@ pub struct Config {
     pub inputs: Option<crate::input::FileInputConfig>,
     /// Where the metrics and health endpoints listen.
     pub metrics_addr: Option<std::net::SocketAddr>,
-    /// Print the one-line summary at exit (off with `-q`).
+    /// Print the one-line summary at exit (with `-v`).
     pub summary: bool,
 }
 
@@ -177,7 +178,7 @@ pub struct DiskConfig {
     pub dir: Option<PathBuf>,
     /// Bytes of segments per destination at most. Default 1 GiB.
     pub max_bytes: u64,
-    /// Every record through disk, not only the overflow.
+    /// Every record through disk (the default), not only the overflow.
     pub all: bool,
 }
 
@@ -502,6 +503,7 @@ pub fn resolve(cli: Cli, env: &impl Env) -> Result<Resolved, ConfigErrors> {
         queue: QueueConfig {
             max_bytes: buffer_max_bytes,
             when_full: cli.when_full,
+            stall_timeout: cli.stall_timeout,
         },
         exporters,
         shutdown: ShutdownConfig {
@@ -511,7 +513,7 @@ pub fn resolve(cli: Cli, env: &impl Env) -> Result<Resolved, ConfigErrors> {
         disk: DiskConfig {
             dir: cli.buffer_dir.clone(),
             max_bytes: cli.buffer_disk_max_bytes.map_or(1 << 30, |b| b as u64),
-            all: cli.buffer_disk_all,
+            all: cli.buffer_disk_all || cli.buffer_disk_mode == DiskMode::All,
         },
         retry: crate::export::retry::RetryConfig {
             initial: cli.retry_initial,
@@ -542,7 +544,9 @@ pub fn resolve(cli: Cli, env: &impl Env) -> Result<Resolved, ConfigErrors> {
             max_line_bytes,
         }),
         metrics_addr: cli.metrics_addr,
-        summary: !cli.quiet,
+        // Quiet when all is well (as tini and dumb-init are): the summary
+        // only with -v; lost records are reported whatever the level.
+        summary: cli.verbose > 0,
     };
     Ok(Resolved {
         config,

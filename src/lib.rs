@@ -63,6 +63,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod config_file;
+pub mod encode;
 pub mod export;
 pub mod footprint;
 pub mod input;

@@ -621,7 +621,9 @@ async fn a_corrupt_segment_is_skipped_and_counted_and_the_rest_is_sent() {
     let endpoint = format!("http://127.0.0.1:{port}");
     let dir = tempfile::tempdir().unwrap();
     let buffer = dir.path().to_str().unwrap();
-    // Receiver down: at shutdown the batches move to the disk buffer.
+    // Receiver down: at shutdown the batches move to the disk buffer
+    // (overflow mode: every record through disk would make one frame of
+    // the whole read).
     let run = run_logwrap(args(
         &[
             "--otlp-endpoint",
@@ -630,6 +632,8 @@ async fn a_corrupt_segment_is_skipped_and_counted_and_the_rest_is_sent() {
             "-v",
             "--buffer-dir",
             buffer,
+            "--buffer-disk-mode",
+            "overflow",
             "--batch-max-records",
             "5",
             "--max-in-flight",

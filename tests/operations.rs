@@ -273,12 +273,13 @@ async fn check_reports_each_destination_up_down_or_refusing() {
 }
 
 #[tokio::test]
-async fn the_exit_summary_counts_what_happened_and_q_silences_it() {
+async fn the_exit_summary_comes_with_v_and_counts_what_happened() {
     let receiver = OtlpReceiver::start().await;
     let run = run_logwrap([
         "--otlp-endpoint",
         &receiver.endpoint(),
         "--no-lifecycle",
+        "-v",
         "--",
         "sh",
         "-c",
@@ -294,10 +295,11 @@ async fn the_exit_summary_counts_what_happened_and_q_silences_it() {
     );
     assert_eq!(receiver.records().len(), 3);
 
+    // At the defaults, a run that delivered everything adds nothing to
+    // stderr: the pass-through is exactly the child's bytes.
     let quiet = run_logwrap([
         "--otlp-endpoint",
         &receiver.endpoint(),
-        "-q",
         "--",
         "sh",
         "-c",

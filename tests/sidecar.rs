@@ -173,6 +173,8 @@ async fn files_and_a_child_together() {
         "--otlp-endpoint",
         &receiver.endpoint(),
         "--no-lifecycle",
+        // The exit summary counts the files' lines.
+        "-v",
         "--",
         "sh",
         "-c",

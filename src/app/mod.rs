@@ -33,7 +33,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 
 use crate::buffer;
 use crate::buffer::disk::DiskBuffer;
@@ -50,7 +50,7 @@ use crate::supervise::{
 };
 use crate::telemetry::{DestinationStats, ReadStats};
 pub use sink::{Fanout, Outlet, RunTrace, StreamSink};
-use stop::{StopPipe, all_done};
+use stop::{StopPipe, StopSignals, all_done};
 
 /// A started child.
 struct Child {
@@ -163,6 +163,7 @@ pub async fn run(
     let mut all_stats = Vec::new();
     let read_stats = Arc::new(ReadStats::default());
     let mut metric_sources = Vec::new();
+    let mut budgets = Vec::new();
     for exporter_config in &config.exporters {
         let exporter = match Exporter::new(exporter_config, &resource) {
             Ok(e) => e,
@@ -180,6 +181,7 @@ pub async fn run(
             .as_ref()
             .and_then(|dir| open_disk(&dir.join(name), config.disk.max_bytes, &resource));
         all_stats.push((name, stats.clone(), spill.as_ref().map(|s| s.disk.clone())));
+        budgets.push(rx.budget());
         metric_sources.push(DestinationSource {
             name,
             stats: stats.clone(),
@@ -215,7 +217,7 @@ pub async fn run(
     if let Some(c) = &child
         && config.supervise.lifecycle
     {
-        fanout.push(vec![lifecycle::started(
+        fanout.push_own(vec![lifecycle::started(
             &config.command,
             c.pid,
             config.resource.include_command_args,
@@ -303,12 +305,12 @@ pub async fn run(
     drop(fanout);
     metrics.set_phase(Phase::Running);
 
-    let mut received = signal_thread.received;
+    let mut signals = StopSignals::new(signal_thread.received);
     let mut hurry = false;
     let outcome = match &child {
         Some(c) => {
             let exit =
-                wait_for_child(c, signal_thread.exit, &mut received, &config, &mut hurry).await;
+                wait_for_child(c, signal_thread.exit, &mut signals, &config, &mut hurry).await;
             let Some(exit) = exit else {
                 tracing::error!(
                     "the signal thread ended before the child; cannot tell how the child ended"
@@ -329,6 +331,12 @@ pub async fn run(
                 span.record_exit(code, &exit);
             }
             tracing::debug!(outcome = ?exit.outcome, code, "child exited");
+            // The child can no longer be slowed down: readers draining the
+            // rest of its pipes wait for room only on destinations that
+            // deliver.
+            for budget in &budgets {
+                budget.closing();
+            }
             // Leftover processes: TERM, grace, KILL (while the readers keep
             // reading what they write on the way out).
             let grace = if hurry {
@@ -338,7 +346,7 @@ pub async fn run(
             };
             tokio::select! {
                 _ = descendants::stop(c.pid, grace) => {}
-                () = next_stop_signal(&mut received) => {
+                () = second_signal(&mut signals) => {
                     hurry = true;
                     descendants::stop(c.pid, Duration::ZERO).await;
                 }
@@ -349,12 +357,12 @@ pub async fn run(
             // Pipe mode: until EOF, or a signal.
             tokio::select! {
                 () = all_done(&mut readers_done) => Outcome::Exited(0),
-                signal = stop_signal(&mut received) => Outcome::Signaled(signal),
+                signal = signals.next() => Outcome::Signaled(signal),
             }
         }
         None => {
             // Input files only (a sidecar): SIGTERM is the normal end.
-            stop_signal(&mut received).await;
+            signals.next().await;
             Outcome::Exited(0)
         }
     };
@@ -364,9 +372,10 @@ pub async fn run(
     readers_done.push(input_done);
 
     // Readers: to EOF, or until the drain timeout (a process outside our
-    // reach may hold the pipes). Then they are told to stop, which also
-    // releases a record held for continuation lines, and get a moment to
-    // hand it on.
+    // reach may hold the pipes). Then no reader waits for queue room any
+    // more; one that still has not finished is reading a pipe someone
+    // else holds open, and is told to stop, which also releases a record
+    // held for continuation lines, and gets a moment to hand it on.
     let drain = if hurry {
         Duration::ZERO
     } else {
@@ -374,27 +383,40 @@ pub async fn run(
     };
     let drained = tokio::select! {
         r = tokio::time::timeout(drain, all_done(&mut readers_done)) => r.is_ok(),
-        () = next_stop_signal(&mut received) => { hurry = true; false }
+        () = second_signal(&mut signals) => { hurry = true; false }
     };
     if !drained {
-        if !hurry && matches!(outcome, Outcome::Exited(_)) && child.is_some() {
-            tracing::warn!(
-                drain_timeout = ?config.shutdown.drain_timeout,
-                "the child's pipes are still open (a process outside logwrap's reach holds them?); not waiting longer"
-            );
+        for budget in &budgets {
+            budget.stop_waiting();
         }
-        if let Some(pipe) = &stop_readers {
-            pipe.signal();
+        let finished =
+            tokio::time::timeout(Duration::from_millis(100), all_done(&mut readers_done))
+                .await
+                .is_ok();
+        if !finished {
+            if !hurry && matches!(outcome, Outcome::Exited(_)) && child.is_some() {
+                tracing::warn!(
+                    drain_timeout = ?config.shutdown.drain_timeout,
+                    "the child's pipes are still open (a process outside logwrap's reach holds them?); not waiting longer"
+                );
+            }
+            if let Some(pipe) = &stop_readers {
+                pipe.signal();
+            }
+            let _ =
+                tokio::time::timeout(Duration::from_millis(200), all_done(&mut readers_done)).await;
         }
-        let _ = tokio::time::timeout(Duration::from_millis(200), all_done(&mut readers_done)).await;
     }
     if let (Some(out), Some(record)) = (&lifecycle_out, exit_record) {
-        out.push(vec![record]);
+        // Never waits for room: the export task that makes room runs on
+        // this thread.
+        out.push_own(vec![record]);
     }
     drop(lifecycle_out);
 
     // Exporters: flush now, within the shutdown timeout (or at once after a
-    // second signal).
+    // second signal). Past the deadline they stop waiting for answers and
+    // retries and move what is left to the disk buffer (or count it).
     let timeout = if hurry {
         Duration::ZERO
     } else {
@@ -402,27 +424,28 @@ pub async fn run(
     };
     let deadline = Instant::now() + timeout;
     let _ = shutdown_tx.send(Some(deadline));
-    let flush = async {
+    let mut flush = std::pin::pin!(async {
         for task in tasks {
             let _ = task.await;
         }
-    };
-    // Past the deadline, exporters move what is left to the disk buffer;
-    // give them a moment for that.
-    let hard_stop = if config.disk.dir.is_some() {
-        deadline + Duration::from_secs(2)
+    });
+    // The moment they get after the deadline: writing to disk, or counting.
+    let grace = if config.disk.dir.is_some() {
+        Duration::from_secs(2)
     } else {
-        deadline
+        Duration::from_millis(200)
     };
-    tokio::select! {
-        r = tokio::time::timeout_at(hard_stop.into(), flush) => {
-            if r.is_err() && !hurry {
-                tracing::warn!(shutdown_timeout = ?config.shutdown.shutdown_timeout, "delivery did not finish in time");
-            }
+    let finished = tokio::select! {
+        r = tokio::time::timeout_at((deadline + grace).into(), &mut flush) => r.is_ok(),
+        () = second_signal(&mut signals), if !hurry => {
+            tracing::warn!("second signal: giving up on delivery now (what is left goes to the disk buffer, if there is one)");
+            hurry = true;
+            let _ = shutdown_tx.send(Some(Instant::now()));
+            tokio::time::timeout(grace, &mut flush).await.is_ok()
         }
-        () = next_stop_signal(&mut received) => {
-            tracing::warn!("second signal: giving up on delivery now");
-        }
+    };
+    if !finished && !hurry {
+        tracing::warn!(shutdown_timeout = ?config.shutdown.shutdown_timeout, "delivery did not finish in time");
     }
     if let Some(span) = trace {
         span.finish(timeout.max(Duration::from_secs(1))).await;
@@ -491,7 +514,7 @@ fn open_disk(dir: &std::path::Path, max_bytes: u64, resource: &[(Str, Value)]) -
 async fn wait_for_child(
     child: &Child,
     mut exit: oneshot::Receiver<ChildExit>,
-    received: &mut mpsc::UnboundedReceiver<i32>,
+    signals: &mut StopSignals,
     config: &Config,
     hurry: &mut bool,
 ) -> Option<ChildExit> {
@@ -501,11 +524,7 @@ async fn wait_for_child(
         let sleep = tokio::time::sleep_until(kill_at.unwrap_or_else(Instant::now).into());
         tokio::select! {
             exit = &mut exit => return exit.ok(),
-            signal = received.recv() => {
-                let Some(signal) = signal else { continue };
-                if !is_stop_signal(signal) {
-                    continue;
-                }
+            _ = signals.next() => {
                 if kill_at.is_some() {
                     // A second stop signal: no more waiting, anywhere.
                     *hurry = true;
@@ -530,23 +549,15 @@ async fn wait_for_child(
     }
 }
 
-fn is_stop_signal(signal: i32) -> bool {
-    signal == libc::SIGTERM || signal == libc::SIGINT
-}
-
-/// The next SIGTERM or SIGINT; never, if the signal thread is gone.
-async fn stop_signal(received: &mut mpsc::UnboundedReceiver<i32>) -> i32 {
+/// The next stop signal that is not the first one: a request to hurry.
+async fn second_signal(signals: &mut StopSignals) {
     loop {
-        match received.recv().await {
-            Some(s) if is_stop_signal(s) => return s,
-            Some(_) => {}
-            None => std::future::pending().await,
+        signals.next().await;
+        if signals.count >= 2 {
+            return;
         }
+        tracing::info!("stop requested; finishing delivery within --shutdown-timeout");
     }
-}
-
-async fn next_stop_signal(received: &mut mpsc::UnboundedReceiver<i32>) {
-    stop_signal(received).await;
 }
 
 /// What the end-of-run report looks at for one destination.
@@ -557,7 +568,7 @@ type DestinationReport = (&'static str, Arc<DestinationStats>, Option<Arc<DiskBu
 fn report_undelivered(all_stats: &[DestinationReport]) {
     for (name, stats, disk) in all_stats {
         if let Some(disk) = disk
-            && !disk.is_empty()
+            && disk.has_undelivered()
         {
             tracing::info!(
                 destination = name,

@@ -1,9 +1,17 @@
-//! Where records go once parsed: every destination's queue, with counters.
+//! Where records go once parsed: encoded once, on the reader thread, then
+//! into every destination's queue, with counters.
+//!
+//! ```text
+//!  Line ──Parser──► Record ──ChunkBuilder──► Chunk ──Fanout──► each Outlet: disk (--buffer-dir) or queue
+//!                   (reused list, cleared       (one copy       ├ rejected / evicted: disk, else counted dropped
+//!                    once encoded)              per chunk)      └ logwrap's own records: push_own, never waits
+//! ```
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::buffer::QueueSender;
+use crate::encode::{Chunk, ChunkBuilder};
 use crate::export::Spill;
 use crate::parse::{ParseConfig, Parser};
 use crate::read::LineSink;
@@ -27,11 +35,12 @@ pub struct Outlet {
     pub stats: Arc<DestinationStats>,
     /// Where records that do not fit in memory go, if anywhere.
     pub spill: Option<Spill>,
-    /// Every record goes through the disk buffer (`--buffer-disk-all`).
+    /// Every record goes through the disk buffer first (`--buffer-dir`, unless
+    /// `--buffer-disk-mode overflow`).
     pub disk_all: bool,
 }
 
-/// Hands records to every destination's queue.
+/// Hands encoded records to every destination's queue.
 #[derive(Clone)]
 pub struct Fanout {
     pub destinations: Vec<Outlet>,
@@ -39,77 +48,92 @@ pub struct Fanout {
 }
 
 impl Fanout {
-    /// An empty list to collect records in, from the pool of the destination
-    /// that gets the original (see [`crate::buffer::RecordLists`]).
-    pub fn list(&self) -> Vec<Record> {
-        self.destinations
-            .last()
-            .map_or_else(Vec::new, |d| d.queue.lists().take())
+    /// Gives a record the run's trace (`--trace`) unless its line named one.
+    pub fn adopt_trace(&self, record: &mut Record) {
+        if let Some(t) = &self.trace
+            && record.trace_id == [0; 16]
+        {
+            record.trace_id = t.trace_id;
+            record.span_id = t.span_id;
+            record.flags = t.flags;
+        }
     }
 
-    /// Queues `records` everywhere: clones for all destinations but the last.
-    pub fn push(&self, mut records: Vec<Record>) {
-        if records.is_empty() || self.destinations.is_empty() {
+    /// Queues a reader's chunk everywhere (the bytes are shared, not
+    /// copied); may wait, by each queue's policy.
+    pub fn push(&self, chunk: Chunk) {
+        for outlet in &self.destinations {
+            outlet.push(chunk.clone(), false);
+        }
+    }
+
+    /// Queues logwrap's own records (lifecycle events) everywhere, never
+    /// waiting: safe on the runtime thread.
+    pub fn push_own(&self, mut records: Vec<Record>) {
+        if self.destinations.is_empty() {
             return;
         }
-        if let Some(t) = &self.trace {
-            for r in records.iter_mut().filter(|r| r.trace_id == [0; 16]) {
-                r.trace_id = t.trace_id;
-                r.span_id = t.span_id;
-                r.flags = t.flags;
-            }
+        for r in &mut records {
+            self.adopt_trace(r);
         }
-        let last = self.destinations.len() - 1;
-        let mut records = Some(records);
-        for (i, outlet) in self.destinations.iter().enumerate() {
-            let batch = if i == last {
-                records.take().unwrap_or_default()
-            } else {
-                let mut copy = outlet.queue.lists().take();
-                copy.extend(records.iter().flatten().cloned());
-                copy
-            };
-            outlet.push(batch);
+        let chunk = crate::encode::chunk_of(&records);
+        for outlet in &self.destinations {
+            outlet.push(chunk.clone(), true);
         }
     }
 }
 
 impl Outlet {
-    fn push(&self, records: Vec<Record>) {
-        let n = records.len();
+    fn push(&self, chunk: Chunk, own: bool) {
+        let n = chunk.records;
         if self.disk_all
             && let Some(spill) = &self.spill
-            && spill.write(self.name, &records)
+            && spill.write(self.name, &chunk)
         {
             DestinationStats::add(&self.stats.spilled, n);
             return;
         }
-        let pushed = self.queue.push(records);
-        DestinationStats::add(&self.stats.queued, pushed.accepted);
-        // Evicted records had been counted as queued.
-        if !pushed.evicted.is_empty() {
-            self.stats.queued.fetch_sub(
-                pushed.evicted.len() as u64,
-                std::sync::atomic::Ordering::Relaxed,
+        let pushed = if own {
+            self.queue.push_own(chunk)
+        } else {
+            self.queue.push(chunk)
+        };
+        if pushed.stalled {
+            tracing::warn!(
+                destination = self.name,
+                "the destination has not answered for --stall-timeout while the queue is full; dropping new records (or writing them to the disk buffer) until it delivers again"
             );
         }
-        for overflow in [pushed.rejected, pushed.evicted] {
-            if overflow.is_empty() {
-                continue;
-            }
+        DestinationStats::add(&self.stats.queued, pushed.accepted);
+        // Evicted records had been counted as queued.
+        let evicted: usize = pushed.evicted.iter().map(|c| c.records).sum();
+        if evicted > 0 {
+            self.stats
+                .queued
+                .fetch_sub(evicted as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+        for overflow in pushed.rejected.into_iter().chain(pushed.evicted) {
             match &self.spill {
                 Some(spill) if spill.write(self.name, &overflow) => {
-                    DestinationStats::add(&self.stats.spilled, overflow.len());
+                    DestinationStats::add(&self.stats.spilled, overflow.records);
                 }
                 _ => self.stats.drop_records(
                     &self.stats.dropped_full,
-                    overflow.len(),
+                    overflow.records,
                     crate::read::now_unix_nano(),
                 ),
             }
         }
     }
 }
+
+/// Records a reader parses before encoding them: few, so the record list
+/// stays small and in cache.
+const ENCODE_EVERY: usize = 32;
+
+/// Records per chunk at most: a long read is handed on in pieces, so the
+/// export task starts on it early and no chunk gets huge.
+pub const CHUNK_RECORDS: usize = 256;
 
 /// The reader's sink: parses lines and hands each read's records on.
 pub struct StreamSink {
@@ -119,7 +143,9 @@ pub struct StreamSink {
     /// When the parser last got bytes; a held record goes out after
     /// `multiline_timeout` without more.
     last_read: Instant,
+    /// Parsed records not yet encoded; the list is reused.
     records: Vec<Record>,
+    chunk: ChunkBuilder,
     lines: u64,
     out: Fanout,
     read_stats: Arc<ReadStats>,
@@ -141,6 +167,7 @@ impl StreamSink {
             multiline_timeout,
             last_read: Instant::now(),
             records: Vec::new(),
+            chunk: ChunkBuilder::default(),
             lines: 0,
             out,
             read_stats,
@@ -157,20 +184,25 @@ impl StreamSink {
         self
     }
 
-    fn hand_on(&mut self) {
-        let index = ReadStats::index(self.stream);
-        DestinationStats::add(&self.read_stats.lines[index], self.lines as usize);
-        self.lines = 0;
-        if !self.extra.is_empty() {
-            // Input files only: their records name the file (one small
-            // allocation per record, off the child's hot path).
-            for r in &mut self.records {
+    /// Encodes the parsed records (and drops them here, on the reader
+    /// thread that made them); `send` hands the chunk on.
+    fn encode(&mut self, send: bool) {
+        for mut r in self.records.drain(..) {
+            self.out.adopt_trace(&mut r);
+            if !self.extra.is_empty() {
+                // Input files only: their records name the file (one small
+                // allocation per record, off the child's hot path).
                 r.attributes.extend(self.extra.iter().cloned());
             }
+            self.chunk.append(&r);
         }
-        if !self.records.is_empty() {
-            let next = self.out.list();
-            self.out.push(std::mem::replace(&mut self.records, next));
+        if send {
+            let index = ReadStats::index(self.stream);
+            DestinationStats::add(&self.read_stats.lines[index], self.lines as usize);
+            self.lines = 0;
+            if let Some(chunk) = self.chunk.take() {
+                self.out.push(chunk);
+            }
         }
     }
 }
@@ -180,22 +212,22 @@ impl LineSink for StreamSink {
         self.lines += 1;
         if !self.out.destinations.is_empty() {
             self.parser.push(line, &mut self.records);
-            if self.records.len() >= crate::buffer::CHUNK_RECORDS {
-                // A full list goes now: lists stay one size, and a long
-                // read does not hold all its records back.
-                self.hand_on();
+            if self.records.len() >= ENCODE_EVERY {
+                let full = self.chunk.records() + self.records.len() >= CHUNK_RECORDS;
+                // A long read does not hold all its records back.
+                self.encode(full);
             }
         }
     }
 
     fn end_of_read(&mut self) {
         self.last_read = Instant::now();
-        self.hand_on();
+        self.encode(true);
     }
 
     fn end_of_stream(&mut self) {
         self.parser.flush(&mut self.records);
-        self.hand_on();
+        self.encode(true);
     }
 
     fn idle_deadline(&self) -> Option<Instant> {
@@ -206,6 +238,6 @@ impl LineSink for StreamSink {
 
     fn idle(&mut self) {
         self.parser.flush(&mut self.records);
-        self.hand_on();
+        self.encode(true);
     }
 }

@@ -1,37 +1,46 @@
-//! The disk buffer: records that do not fit in memory (or all records, with
-//! `--buffer-disk-all`) kept in append-only segment files until delivered.
+//! The disk buffer: records kept in append-only segment files until
+//! delivered. With `--buffer-dir`, every record goes through it (what logwrap
+//! read survives logwrap); with `--buffer-disk-mode overflow`, only what does
+//! not fit in memory and batches out of retry time.
 //!
 //! ```text
 //!  <dir>/<destination>/segment-00000000000000000001.log   sealed, oldest: read first
-//!                      segment-00000000000000000002.log   being written
+//!                      segment-00000000000000000002.log   being written (and read behind the writer)
+//!                      delivered                          "segment offset": everything before it was delivered
 //!  frame = len:u32 LE │ crc32(payload):u32 LE │ payload (an OTLP ExportLogsServiceRequest)
 //! ```
 //!
 //! The payload is the standard OTLP protobuf request (resource included), so a
 //! segment is readable by any OTLP tool, and records of an earlier run go out
-//! with that run's resource. Segments roll at 8 MiB. A segment is deleted
-//! once every frame in it was delivered; a run that ends earlier leaves it to
-//! be sent again by the next one, whole (at-least-once: a record can arrive
-//! twice, never zero times).
+//! with that run's resource. Segments roll at 8 MiB. The reader follows the
+//! writer inside the segment being written; a segment is deleted once every
+//! frame in it was delivered. The position up to which frames were delivered
+//! is written to `delivered` after every delivery, so a later run resumes
+//! there: at-least-once, a record can arrive twice (if logwrap dies between a
+//! delivery and that write, or the machine loses power before the position
+//! reaches the disk), never zero times.
 //!
 //! Durability: every frame is written with one `write(2)` before the push
 //! returns, so whatever logwrap wrote survives its own crash or `kill -9`
 //! (the kernel holds it). Against power loss, the active segment is
 //! `fsync`ed at most once a second while it is written, and when it is
-//! sealed; so a machine crash can cost the last second of spilled records.
+//! sealed; so a machine crash can cost the last second of records.
 //!
 //! Faults never stop the agent: a frame whose checksum fails, or a segment
 //! cut short, ends that segment (what follows in it is skipped, and the
-//! segment counted);
-//! a write that fails (disk full) or would pass `--buffer-disk-max-bytes`
-//! is refused, and the caller falls back to the memory policy with a warning.
+//! segment counted); a write that fails (disk full) or would pass
+//! `--buffer-disk-max-bytes` is refused, and the caller falls back to the
+//! memory queue and its policy, with a warning.
 
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use bytes::Bytes;
 
 /// Segments roll at this size.
 const SEGMENT_BYTES: u64 = 8 * 1024 * 1024;
@@ -43,6 +52,18 @@ const MAX_FRAME: usize = 64 * 1024 * 1024;
 const SYNC_EVERY: Duration = Duration::from_secs(1);
 /// After a write fails, how long writes are refused before the next try.
 const RETRY_WRITE_AFTER: Duration = Duration::from_secs(1);
+/// The file holding the delivered position.
+const DELIVERED: &str = "delivered";
+
+/// What goes through the disk buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DiskMode {
+    /// Every record, before it is sent: a crash of logwrap loses nothing it read.
+    #[default]
+    All,
+    /// Only what does not fit in memory, and batches out of retry time.
+    Overflow,
+}
 
 /// Why a frame was not written.
 #[derive(Debug, thiserror::Error)]
@@ -55,11 +76,13 @@ pub enum SpillError {
     Resting,
 }
 
-/// A frame read back, and whether it completes its segment.
+/// A frame read back, and where it ends.
+#[derive(Debug, Clone)]
 pub struct Frame {
-    pub payload: Vec<u8>,
+    pub payload: Bytes,
     segment: u64,
-    last_in_segment: bool,
+    /// Offset just past this frame in its segment.
+    end: u64,
 }
 
 struct Writer {
@@ -75,12 +98,25 @@ struct Reader {
     file: BufReader<File>,
 }
 
+/// A place in the buffer: a segment and an offset in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Position {
+    segment: u64,
+    offset: u64,
+}
+
 struct State {
-    /// Sequence numbers of segments on disk, oldest first (the writer's last).
-    segments: VecDeque<u64>,
+    /// Segments on disk, oldest first (the writer's last), with their size.
+    segments: VecDeque<(u64, u64)>,
     total_bytes: u64,
     writer: Option<Writer>,
     reader: Option<Reader>,
+    /// The next frame to hand out.
+    read: Position,
+    /// Everything before this was delivered.
+    delivered: Position,
+    /// Where `delivered` is kept (opened on the first delivery).
+    delivered_file: Option<File>,
     next_seq: u64,
     /// Segments (partly) skipped because they were corrupt or cut short.
     corrupt_segments: u64,
@@ -105,7 +141,6 @@ impl DiskBuffer {
     pub fn open(dir: &Path, max_bytes: u64) -> io::Result<Self> {
         fs::create_dir_all(dir)?;
         let mut segments = Vec::new();
-        let mut total_bytes = 0;
         for entry in fs::read_dir(dir)?.flatten() {
             let name = entry.file_name();
             let Some(seq) = name
@@ -116,27 +151,40 @@ impl DiskBuffer {
             else {
                 continue;
             };
-            total_bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
-            segments.push(seq);
+            segments.push((seq, entry.metadata().map(|m| m.len()).unwrap_or(0)));
         }
         segments.sort_unstable();
-        let next_seq = segments.last().map_or(1, |s| s + 1);
-        if !segments.is_empty() {
-            tracing::info!(dir = %dir.display(), segments = segments.len(), bytes = total_bytes, "the disk buffer holds records of an earlier run; sending them first");
-        }
-        Ok(DiskBuffer {
+        let next_seq = segments.last().map_or(1, |s| s.0 + 1);
+        let first = Position {
+            segment: segments.first().map_or(next_seq, |s| s.0),
+            offset: 0,
+        };
+        let delivered = read_delivered(&dir.join(DELIVERED))
+            .filter(|p| segments.iter().any(|s| s.0 == p.segment))
+            .unwrap_or(first);
+        let buffer = DiskBuffer {
             dir: dir.to_path_buf(),
             max_bytes,
             state: Mutex::new(State {
+                total_bytes: segments.iter().map(|s| s.1).sum(),
                 segments: segments.into(),
-                total_bytes,
                 writer: None,
                 reader: None,
+                read: delivered,
+                delivered,
+                delivered_file: None,
                 next_seq,
                 corrupt_segments: 0,
                 refuse_until: None,
             }),
-        })
+        };
+        let mut state = buffer.lock();
+        buffer.collect(&mut state);
+        if buffer.undelivered(&state) {
+            tracing::info!(dir = %dir.display(), segments = state.segments.len(), bytes = state.total_bytes, "the disk buffer holds records of an earlier run; sending them first");
+        }
+        drop(state);
+        Ok(buffer)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -151,6 +199,19 @@ impl DiskBuffer {
     pub fn append(&self, payload: &[u8]) -> Result<(), SpillError> {
         let mut state = self.lock();
         let frame_len = (HEADER + payload.len()) as u64;
+        if state.total_bytes + frame_len > self.max_bytes
+            && let Some(w) = &state.writer
+            && state.delivered
+                >= (Position {
+                    segment: w.seq,
+                    offset: w.bytes,
+                })
+        {
+            // The segment being written was all delivered: start afresh
+            // rather than count it against the cap until it rolls.
+            seal(&mut state);
+            self.collect(&mut state);
+        }
         if state.total_bytes + frame_len > self.max_bytes {
             return Err(SpillError::Full {
                 max: self.max_bytes,
@@ -165,6 +226,7 @@ impl DiskBuffer {
             .is_some_and(|w| w.bytes + frame_len > SEGMENT_BYTES && w.bytes > 0)
         {
             seal(&mut state);
+            self.collect(&mut state);
         }
         if state.writer.is_none() {
             let seq = state.next_seq;
@@ -177,7 +239,7 @@ impl DiskBuffer {
                 }
             };
             state.next_seq += 1;
-            state.segments.push_back(seq);
+            state.segments.push_back((seq, 0));
             state.writer = Some(Writer {
                 seq,
                 file,
@@ -201,7 +263,7 @@ impl DiskBuffer {
             seal(&mut state);
             if empty {
                 let _ = fs::remove_file(&path);
-                state.segments.retain(|&s| s != seq);
+                state.segments.retain(|s| s.0 != seq);
             }
             state.refuse_until = Some(Instant::now() + RETRY_WRITE_AFTER);
             return Err(SpillError::Io { path, source });
@@ -215,13 +277,42 @@ impl DiskBuffer {
             writer.synced = Instant::now();
             writer.dirty = false;
         }
+        let (seq, bytes) = (writer.seq, writer.bytes);
+        if let Some(last) = state.segments.back_mut()
+            && last.0 == seq
+        {
+            last.1 = bytes;
+        }
         state.total_bytes += frame_len;
         Ok(())
     }
 
-    /// True when nothing is waiting on disk.
-    pub fn is_empty(&self) -> bool {
-        self.lock().segments.is_empty()
+    /// True when frames wait that were not handed out yet.
+    pub fn has_unread(&self) -> bool {
+        let state = self.lock();
+        state.segments.iter().any(|&(seq, size)| {
+            Position {
+                segment: seq,
+                offset: size,
+            } > state.read
+                && size > 0
+        })
+    }
+
+    /// True when records on disk were not delivered yet.
+    pub fn has_undelivered(&self) -> bool {
+        let state = self.lock();
+        self.undelivered(&state)
+    }
+
+    fn undelivered(&self, state: &State) -> bool {
+        state.segments.iter().any(|&(seq, size)| {
+            Position {
+                segment: seq,
+                offset: size,
+            } > state.delivered
+                && size > 0
+        })
     }
 
     /// Bytes on disk, delivered frames of a segment still being read included.
@@ -234,45 +325,74 @@ impl DiskBuffer {
         self.lock().corrupt_segments
     }
 
-    /// The oldest undelivered frame. The segment being written is sealed
-    /// first when it is the only one left, so it can be read.
-    pub fn next(&self) -> Option<Frame> {
+    /// The oldest frames not handed out yet, about `max_bytes` of them (at
+    /// least one, if there is one), following the writer into the segment it
+    /// is writing.
+    pub fn next_frames(&self, max_bytes: usize) -> Vec<Frame> {
         let mut state = self.lock();
-        loop {
-            if state.reader.is_none() {
-                let &seq = state.segments.front()?;
+        let mut frames = Vec::new();
+        let mut bytes = 0;
+        while bytes < max_bytes {
+            // The segment to read: the read position's, or the next one on disk.
+            let Some(&(seq, size)) = state.segments.iter().find(|s| s.0 >= state.read.segment)
+            else {
+                break;
+            };
+            if seq != state.read.segment {
+                state.read = Position {
+                    segment: seq,
+                    offset: 0,
+                };
+            }
+            if state.read.offset >= size {
                 if state.writer.as_ref().is_some_and(|w| w.seq == seq) {
-                    seal(&mut state);
+                    break; // caught up with the writer
                 }
-                match File::open(self.path(seq)) {
+                state.read = Position {
+                    segment: seq + 1,
+                    offset: 0,
+                };
+                continue;
+            }
+            if state.reader.as_ref().is_none_or(|r| r.seq != seq) {
+                let opened = File::open(self.path(seq)).and_then(|mut file| {
+                    file.seek(SeekFrom::Start(state.read.offset))?;
+                    Ok(file)
+                });
+                match opened {
                     Ok(file) => {
                         state.reader = Some(Reader {
                             seq,
-                            file: BufReader::new(file),
+                            file: BufReader::with_capacity(256 * 1024, file),
                         })
                     }
                     Err(e) => {
                         tracing::warn!(segment = seq, error = %e, "cannot open a disk buffer segment; skipping it");
-                        self.remove(&mut state, seq);
+                        self.skip_segment(&mut state, seq);
                         continue;
                     }
                 }
             }
             let reader = state.reader.as_mut().expect("opened above");
-            let seq = reader.seq;
             match read_frame(&mut reader.file) {
                 Ok(Some(payload)) => {
-                    let last = matches!(reader.file.fill_buf_is_empty(), Ok(true));
-                    return Some(Frame {
-                        payload,
+                    let end = state.read.offset + (HEADER + payload.len()) as u64;
+                    bytes += payload.len();
+                    state.read.offset = end;
+                    frames.push(Frame {
+                        payload: Bytes::from(payload),
                         segment: seq,
-                        last_in_segment: last,
+                        end,
                     });
                 }
                 Ok(None) => {
-                    // A clean end: every frame of it was handed out before.
-                    state.reader = None;
-                    self.remove(&mut state, seq);
+                    // The file ends before the size we knew: it shrank under us.
+                    state.corrupt_segments += 1;
+                    tracing::warn!(
+                        segment = seq,
+                        "a disk buffer segment is shorter than it was; skipping the rest of it"
+                    );
+                    self.skip_segment(&mut state, seq);
                 }
                 Err(why) => {
                     state.corrupt_segments += 1;
@@ -281,55 +401,118 @@ impl DiskBuffer {
                         why,
                         "a disk buffer segment is corrupt or cut short; skipping the rest of it"
                     );
-                    state.reader = None;
-                    self.remove(&mut state, seq);
+                    self.skip_segment(&mut state, seq);
                 }
             }
         }
+        frames
     }
 
-    /// The frame was delivered: a segment whose last frame it was is deleted.
+    /// Gives up on the rest of a segment: reading goes on after it, and it is
+    /// deleted once what was handed out of it is delivered.
+    fn skip_segment(&self, state: &mut State, seq: u64) {
+        state.reader = None;
+        if state.writer.as_ref().is_some_and(|w| w.seq == seq) {
+            seal(state);
+        }
+        if let Some(s) = state.segments.iter_mut().find(|s| s.0 == seq) {
+            // What follows the read position does not count as waiting.
+            s.1 = state.read.offset;
+        }
+        state.read = Position {
+            segment: seq + 1,
+            offset: 0,
+        };
+        self.collect(state);
+    }
+
+    /// This frame, and every frame handed out before it, was delivered.
     pub fn delivered(&self, frame: &Frame) {
-        if frame.last_in_segment {
-            let mut state = self.lock();
-            if state
-                .reader
-                .as_ref()
-                .is_some_and(|r| r.seq == frame.segment)
-            {
-                state.reader = None;
-            }
-            self.remove(&mut state, frame.segment);
+        let mut state = self.lock();
+        let position = Position {
+            segment: frame.segment,
+            offset: frame.end,
+        };
+        if position <= state.delivered {
+            return;
+        }
+        state.delivered = position;
+        self.collect(&mut state);
+        if state.delivered_file.is_none() {
+            state.delivered_file = OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(self.dir.join(DELIVERED))
+                .ok();
+        }
+        if let Some(file) = &state.delivered_file {
+            // Fixed width, written in place: one small write per delivery.
+            let line = format!("{:020} {:020}\n", position.segment, position.offset);
+            let _ = file.write_all_at(line.as_bytes(), 0);
         }
     }
 
-    fn remove(&self, state: &mut State, seq: u64) {
-        let path = self.path(seq);
-        let len = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        let _ = fs::remove_file(&path);
-        state.segments.retain(|&s| s != seq);
-        state.total_bytes = state.total_bytes.saturating_sub(len);
+    /// Deletes the segments whose every frame was delivered (never the one
+    /// being written).
+    fn collect(&self, state: &mut State) {
+        let writer = state.writer.as_ref().map(|w| w.seq);
+        let delivered = state.delivered;
+        let done: Vec<(u64, u64)> = state
+            .segments
+            .iter()
+            .copied()
+            .filter(|&(seq, size)| {
+                Some(seq) != writer
+                    && (seq < delivered.segment
+                        || (seq == delivered.segment && delivered.offset >= size))
+            })
+            .collect();
+        for (seq, _) in done {
+            let path = self.path(seq);
+            let len = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            let _ = fs::remove_file(&path);
+            state.segments.retain(|s| s.0 != seq);
+            state.total_bytes = state.total_bytes.saturating_sub(len);
+            if state.reader.as_ref().is_some_and(|r| r.seq == seq) {
+                state.reader = None;
+            }
+        }
     }
 
-    /// Syncs what was written (at shutdown).
-    pub fn sync(&self) {
+    /// At the end of a run: seals the segment being written, deletes what
+    /// was all delivered, and syncs the rest and the delivered position (an
+    /// empty buffer leaves an empty directory).
+    pub fn finish(&self) {
         let mut state = self.lock();
-        if let Some(w) = state.writer.as_mut()
-            && w.dirty
-        {
-            let _ = w.file.sync_data();
-            w.dirty = false;
+        seal(&mut state);
+        self.collect(&mut state);
+        if state.segments.is_empty() {
+            state.delivered_file = None;
+            let _ = fs::remove_file(self.dir.join(DELIVERED));
+        } else if let Some(file) = &state.delivered_file {
+            let _ = file.sync_data();
         }
     }
 }
 
-/// Closes the segment being written (synced), so it can be read.
+/// Closes the segment being written (synced).
 fn seal(state: &mut State) {
     if let Some(w) = state.writer.take()
         && w.dirty
     {
         let _ = w.file.sync_data();
     }
+}
+
+/// The delivered position a run left, if it is readable.
+fn read_delivered(path: &Path) -> Option<Position> {
+    let text = fs::read_to_string(path).ok()?;
+    let mut fields = text.split_whitespace().map(|f| f.parse::<u64>().ok());
+    Some(Position {
+        segment: fields.next()??,
+        offset: fields.next()??,
+    })
 }
 
 /// One frame: `Ok(None)` at a clean end of the segment.
@@ -370,58 +553,78 @@ fn read_full(file: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-trait FillBufIsEmpty {
-    fn fill_buf_is_empty(&mut self) -> io::Result<bool>;
-}
-
-impl FillBufIsEmpty for BufReader<File> {
-    fn fill_buf_is_empty(&mut self) -> io::Result<bool> {
-        use std::io::BufRead;
-        Ok(self.fill_buf()?.is_empty())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn drain(disk: &DiskBuffer) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
-        while let Some(frame) = disk.next() {
-            out.push(frame.payload.clone());
-            disk.delivered(&frame);
+        loop {
+            let frames = disk.next_frames(1);
+            let Some(last) = frames.last() else {
+                break;
+            };
+            disk.delivered(last);
+            out.extend(frames.iter().map(|f| f.payload.to_vec()));
         }
         out
     }
 
+    fn segments(dir: &Path) -> usize {
+        fs::read_dir(dir)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name() != DELIVERED)
+            .count()
+    }
+
     #[test]
-    fn frames_come_back_in_order_and_segments_are_deleted() {
+    fn frames_come_back_in_order_and_delivered_segments_go() {
         let dir = tempfile::tempdir().unwrap();
         let disk = DiskBuffer::open(dir.path(), 1 << 30).unwrap();
         for i in 0..5u8 {
             disk.append(&[i; 100]).unwrap();
         }
-        assert!(!disk.is_empty());
+        assert!(disk.has_unread() && disk.has_undelivered());
         let frames = drain(&disk);
         assert_eq!(frames.len(), 5);
         assert_eq!(frames[3], vec![3u8; 100]);
-        assert!(disk.is_empty());
-        assert_eq!(
-            fs::read_dir(dir.path()).unwrap().count(),
-            0,
-            "delivered segments are deleted"
-        );
+        assert!(!disk.has_unread() && !disk.has_undelivered());
+        // The reader follows the writer without sealing its segment.
+        disk.append(b"more").unwrap();
+        assert_eq!(drain(&disk), [b"more".to_vec()]);
+        assert_eq!(segments(dir.path()), 1, "the segment being written stays");
+        disk.finish();
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        drop(disk);
+        // Everything was delivered: a new run finds nothing to send.
+        let disk = DiskBuffer::open(dir.path(), 1 << 30).unwrap();
+        assert!(!disk.has_undelivered());
+        assert!(drain(&disk).is_empty());
     }
 
     #[test]
-    fn an_earlier_runs_segments_are_found() {
+    fn several_frames_come_at_once_up_to_the_byte_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = DiskBuffer::open(dir.path(), 1 << 30).unwrap();
+        for i in 0..10u8 {
+            disk.append(&[i; 100]).unwrap();
+        }
+        assert_eq!(disk.next_frames(350).len(), 4);
+        assert_eq!(disk.next_frames(usize::MAX).len(), 6);
+        assert!(disk.next_frames(usize::MAX).is_empty());
+    }
+
+    #[test]
+    fn a_later_run_resumes_after_what_was_delivered() {
         let dir = tempfile::tempdir().unwrap();
         {
             let disk = DiskBuffer::open(dir.path(), 1 << 30).unwrap();
+            disk.append(b"sent").unwrap();
             disk.append(b"left behind").unwrap();
             disk.append(b"also").unwrap();
-            // Read one frame but never confirm delivery: the whole segment stays.
-            let _ = disk.next().unwrap();
+            let frames = disk.next_frames(usize::MAX);
+            // Only the first was confirmed: the others come again.
+            disk.delivered(&frames[0]);
         }
         let disk = DiskBuffer::open(dir.path(), 1 << 30).unwrap();
         disk.append(b"new run").unwrap();
@@ -433,6 +636,20 @@ mod tests {
                 b"new run".to_vec()
             ]
         );
+    }
+
+    #[test]
+    fn segments_roll_and_go_once_delivered() {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = DiskBuffer::open(dir.path(), 1 << 30).unwrap();
+        let frame = vec![7u8; 1 << 20];
+        for _ in 0..20 {
+            disk.append(&frame).unwrap();
+        }
+        assert!(segments(dir.path()) >= 3);
+        assert_eq!(drain(&disk).len(), 20);
+        assert_eq!(segments(dir.path()), 1, "only the segment being written");
+        assert!(disk.bytes() <= SEGMENT_BYTES);
     }
 
     #[test]
@@ -468,6 +685,8 @@ mod tests {
             Err(SpillError::Full { .. })
         ));
         drain(&disk);
+        // Delivered frames make room, even in the segment being written.
+        disk.append(&[0; 100]).unwrap();
         disk.append(&[0; 100]).unwrap();
     }
 }

@@ -1,58 +1,75 @@
-//! The bounded record queue between the readers and one exporter.
+//! The bounded queue between the readers and one exporter.
 //!
 //! ```text
-//!  reader threads ──push(Vec<Record>)──► RecordQueue ──recv().await──► export task
-//!        (sync, never wait unless           │ bytes held ≤ max_bytes      release(bytes) once the
-//!         WhenFull::Block)                  └ drops counted               records have left memory
+//!  reader threads ──push(Chunk)──► RecordQueue ──recv().await──► export task
+//!   (sync; wait only while the       │ bytes held ≤ max_bytes       release(bytes) once the records
+//!    destination delivers)           └ drops counted                 have left memory; delivered() /
+//!                                                                    failing() say how delivery goes
 //! ```
 //!
-//! The bound is in bytes ([`Record::weight`]) and covers everything between a
-//! record's push and its `release`: the queue itself, the exporter's open batch
-//! and a request in flight or in retry. So the memory logwrap holds for one
-//! destination stays near `max_bytes` whatever the destination does.
+//! What is queued are [`Chunk`]s: records already in their OTLP wire form,
+//! about the size of the lines they came from (see [`crate::encode`]).
 //!
-//! When a push does not fit, [`WhenFull`] decides: drop the new records, drop
-//! the oldest queued ones, or block the reader (and with it, once the pipe
-//! fills, the child). Dropping is the default because an application must never
-//! hang on its logs; blocking is there for users who prefer lossless delivery.
+//! The bound is in bytes ([`Chunk::weight`]) and covers everything between a
+//! chunk's push and its `release`: the queue itself, the exporter's open batch
+//! and a request in flight or in retry. So the memory logwrap holds for one
+//! destination stays near `max_bytes` whatever the destination does. A small
+//! part of it ([`reserve`]) is kept for logwrap's own records (start, exit,
+//! drop notices), which are pushed from the runtime thread and so must never
+//! wait: they fit even when the readers' share is full.
+//!
+//! When a push does not fit, [`WhenFull`] decides. The default, `adaptive`,
+//! keeps both halves of the user's promise: every line reaches a collector
+//! that is accepting, and the application never hangs on its logs:
+//!
+//! ```text
+//!            a delivery succeeds                      a delivery fails (retryable), or a full queue
+//!   ┌────────────────────────────────┐              has seen no delivery for --stall-timeout
+//!   ▼                                │             ┌───────────────────────────────────┐
+//!  DELIVERING: full → the reader waits for room ───┘                                   ▼
+//!  (the child waits on its pipe: backpressure)                     FAILING: full → drop (or spill to disk)
+//! ```
+//!
+//! A reader never waits once the app has said stop ([`Budget::stop_waiting`]:
+//! at the drain deadline, on a second signal), nor for a consumer that is gone.
 //!
 //! The producers are OS threads and the consumer is a tokio task, so the state
 //! is a `Mutex` (held for a few pointer moves per read, not per line) with a
-//! `Condvar` for blocked producers and a `tokio::sync::Notify` for the consumer.
-//!
-//! Memory is also reused, not only bounded: readers fill fixed-size record
-//! lists ([`CHUNK_RECORDS`]) taken from a [`RecordLists`] pool that the export
-//! task hands emptied lists back to, so the big blocks that cross threads are
-//! the same few blocks over and over (see [`RecordLists`] for why that matters
-//! to RSS).
+//! `Condvar` for waiting producers and a `tokio::sync::Notify` for the consumer.
 //!
 //! Not here: batching (batch), delivery and retries (export). The disk side
 //! of the buffer is [`disk`].
 
 pub mod disk;
-pub mod frame;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use crate::record::Record;
+pub use crate::encode::Chunk;
 
 /// What a push does when the records do not fit in the budget.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum WhenFull {
+    /// Wait for room while the destination delivers (backpressure); drop
+    /// (or spill to disk) while it fails or stalls.
+    #[default]
+    Adaptive,
     /// Keep what is queued, drop the records that do not fit.
     DropNewest,
     /// Drop the oldest queued records to make room for the new ones.
     DropOldest,
-    /// Wait until there is room: lossless, but the child blocks once its pipe fills.
+    /// Always wait for room: lossless, but the child blocks once its pipe
+    /// fills, for as long as the destination is down (until stop).
     Block,
 }
 
 impl WhenFull {
     pub fn as_str(self) -> &'static str {
         match self {
+            WhenFull::Adaptive => "adaptive",
             WhenFull::DropNewest => "drop-newest",
             WhenFull::DropOldest => "drop-oldest",
             WhenFull::Block => "block",
@@ -64,69 +81,23 @@ impl WhenFull {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QueueConfig {
     /// Bytes of records held at most (queued, batched or in flight).
+    /// Default 16 MiB.
     pub max_bytes: usize,
     pub when_full: WhenFull,
+    /// `adaptive`: a full queue that has seen no delivery end for this long
+    /// counts the destination as stalled, and readers stop waiting. Default
+    /// 1 s: a healthy collector answers in milliseconds, and the child should
+    /// not wait on one that does not answer for longer than a blink.
+    pub stall_timeout: Duration,
 }
 
-/// Records per list handed from a reader to the queue: one read's records
-/// go in lists of this many, so every list is one fixed-size block.
-pub const CHUNK_RECORDS: usize = 256;
+/// Default `--stall-timeout`.
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Spare lists kept per pool (4 x 256 records x ~240 B: about 240 KiB).
-const SPARE_LISTS: usize = 4;
-
-/// Record lists handed back once their records have moved on, for reuse.
-///
-/// Lists of records are built on one thread and emptied on another (reader →
-/// export task, batch → delivery). Freed there, each ~60-120 KiB block sits
-/// in the allocator until it is purged while fresh blocks are taken: that
-/// churn kept peak RSS well above the byte budget. Reusing a few
-/// fixed-capacity lists keeps the same memory in use. Hand-written: it is a
-/// few lines around a mutex, and pool crates do not bound capacity per item.
-#[derive(Clone)]
-pub struct RecordLists {
-    spare: Arc<Mutex<Vec<Vec<Record>>>>,
-    capacity: usize,
-}
-
-impl RecordLists {
-    /// A pool of lists with room for `capacity` records each.
-    pub fn new(capacity: usize) -> Self {
-        RecordLists {
-            spare: Arc::default(),
-            capacity: capacity.max(1),
-        }
-    }
-
-    /// An empty list with room for the pool's capacity.
-    pub fn take(&self) -> Vec<Record> {
-        let spare = self.lock().pop();
-        spare.unwrap_or_else(|| Vec::with_capacity(self.capacity))
-    }
-
-    /// Drops the records (here, on the caller's thread) and keeps the list
-    /// if it is of this pool's size and the pool is not full.
-    pub fn give(&self, mut list: Vec<Record>) {
-        list.clear();
-        if list.capacity() != self.capacity {
-            return;
-        }
-        let mut spare = self.lock();
-        if spare.len() < SPARE_LISTS {
-            spare.push(list);
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Vec<Vec<Record>>> {
-        // A panic while holding the lock leaves a valid list of lists.
-        self.spare.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// Records of one push, with their accounted weight.
-pub struct Chunk {
-    pub records: Vec<Record>,
-    pub bytes: usize,
+/// The part of `max_bytes` only logwrap's own records may use: 16 KiB (a
+/// lifecycle record is under 1 KiB), at most an eighth of a tiny budget.
+pub fn reserve(max_bytes: usize) -> usize {
+    (16 * 1024).min(max_bytes / 8)
 }
 
 struct State {
@@ -143,6 +114,16 @@ struct State {
     held: usize,
     producers: usize,
     consumer_gone: bool,
+    /// The destination is delivering (or nothing has failed yet): a full
+    /// queue makes `adaptive` readers wait.
+    delivering: bool,
+    /// When a delivery last ended with an answer (success or refusal).
+    progress_at: Instant,
+    /// No producer may wait any more (shutdown).
+    no_waiting: bool,
+    /// The child has exited: no producer waits on a destination that is
+    /// failing, whatever the policy (`block` included).
+    closing: bool,
 }
 
 struct Shared {
@@ -150,14 +131,18 @@ struct Shared {
     room: Condvar,
     ready: Notify,
     config: QueueConfig,
-    lists: RecordLists,
 }
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A producer that panicked while holding the lock leaves consistent
-        // state (every update is a single assignment), so poison is ignored.
+        // Every update is a few assignments that leave the state consistent,
+        // so a panic elsewhere while holding the lock is no reason to stop.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Bytes the readers may fill.
+    fn readers_limit(&self) -> usize {
+        self.config.max_bytes - reserve(self.config.max_bytes)
     }
 }
 
@@ -165,8 +150,8 @@ impl State {
     /// The oldest chunk, taken off the queued counts.
     fn pop_chunk(&mut self) -> Option<Chunk> {
         let chunk = self.chunks.pop_front()?;
-        self.queued -= chunk.records.len();
-        self.queued_bytes -= chunk.bytes;
+        self.queued -= chunk.records;
+        self.queued_bytes -= chunk.weight;
         Some(chunk)
     }
 }
@@ -182,11 +167,14 @@ pub fn queue(config: QueueConfig) -> (QueueSender, QueueReceiver) {
             held: 0,
             producers: 1,
             consumer_gone: false,
+            delivering: true,
+            progress_at: Instant::now(),
+            no_waiting: false,
+            closing: false,
         }),
         room: Condvar::new(),
         ready: Notify::new(),
         config,
-        lists: RecordLists::new(CHUNK_RECORDS),
     });
     (
         QueueSender {
@@ -201,10 +189,13 @@ pub fn queue(config: QueueConfig) -> (QueueSender, QueueReceiver) {
 #[derive(Debug, Default, PartialEq)]
 pub struct Pushed {
     pub accepted: usize,
-    /// New records that did not fit (drop-newest, or no consumer).
-    pub rejected: Vec<Record>,
+    /// The new records, when they did not fit.
+    pub rejected: Option<Chunk>,
     /// Queued records evicted to make room (drop-oldest).
-    pub evicted: Vec<Record>,
+    pub evicted: Vec<Chunk>,
+    /// The push found the destination stalled and said so (adaptive): the
+    /// caller logs it once.
+    pub stalled: bool,
 }
 
 /// The producer side; dropping the last one closes the queue.
@@ -233,91 +224,97 @@ impl Drop for QueueSender {
 }
 
 impl QueueSender {
-    /// The list pool shared with the consumer: take lists from it to push.
-    pub fn lists(&self) -> &RecordLists {
-        &self.shared.lists
+    /// Queues a reader's records by the configured policy; may wait (see
+    /// [`WhenFull`]), so never call it from the runtime thread.
+    pub fn push(&self, chunk: Chunk) -> Pushed {
+        self.push_within(chunk, self.shared.readers_limit(), true)
     }
 
-    /// Queues records by the configured policy.
-    pub fn push(&self, mut records: Vec<Record>) -> Pushed {
-        if records.is_empty() {
-            return Pushed::default();
-        }
-        let max = self.shared.config.max_bytes;
-        let mut bytes: usize = records.iter().map(Record::weight).sum();
-        let mut state = self.shared.lock();
+    /// Queues logwrap's own records without ever waiting: they may use the
+    /// reserve; rejected only when even that is full.
+    pub fn push_own(&self, chunk: Chunk) -> Pushed {
+        self.push_within(chunk, self.shared.config.max_bytes, false)
+    }
+
+    fn push_within(&self, chunk: Chunk, limit: usize, may_wait: bool) -> Pushed {
         let mut outcome = Pushed::default();
-        if state.consumer_gone {
-            outcome.rejected = records;
+        if chunk.is_empty() {
             return outcome;
         }
-        if state.held + bytes > max {
-            match self.shared.config.when_full {
-                WhenFull::Block => {
-                    // Wait for room; a chunk larger than the whole budget is
-                    // let in once nothing else is held, or it would wait forever.
-                    while state.held + bytes > max && state.held > 0 && !state.consumer_gone {
-                        state = self
-                            .shared
+        let shared = &self.shared;
+        let mut state = shared.lock();
+        // A chunk larger than the whole budget is let in once nothing else
+        // is held, or it could never go anywhere.
+        let fits = |s: &State| s.held == 0 || s.held + chunk.weight <= limit;
+        if !state.consumer_gone && !fits(&state) {
+            let policy = if may_wait {
+                shared.config.when_full
+            } else {
+                WhenFull::DropNewest
+            };
+            match policy {
+                WhenFull::Block | WhenFull::Adaptive => {
+                    let adaptive = policy == WhenFull::Adaptive;
+                    let waiting_since = Instant::now();
+                    loop {
+                        if fits(&state) || state.consumer_gone || state.no_waiting {
+                            break;
+                        }
+                        if (adaptive || state.closing) && !state.delivering {
+                            break;
+                        }
+                        let timeout = if adaptive {
+                            let since = state.progress_at.max(waiting_since);
+                            let stall_at = since + shared.config.stall_timeout;
+                            let now = Instant::now();
+                            if now >= stall_at {
+                                // No delivery ended for a whole stall
+                                // timeout while the queue was full.
+                                state.delivering = false;
+                                outcome.stalled = true;
+                                break;
+                            }
+                            stall_at - now
+                        } else {
+                            Duration::from_secs(3600)
+                        };
+                        state = shared
                             .room
-                            .wait(state)
-                            .unwrap_or_else(|p| p.into_inner());
-                    }
-                    if state.consumer_gone {
-                        outcome.rejected = records;
-                        return outcome;
+                            .wait_timeout(state, timeout)
+                            .unwrap_or_else(|p| p.into_inner())
+                            .0;
                     }
                 }
                 WhenFull::DropOldest => {
-                    while state.held + bytes > max {
+                    while !fits(&state) {
                         let Some(old) = state.pop_chunk() else {
                             break;
                         };
-                        state.held -= old.bytes;
-                        outcome.evicted.extend(old.records);
-                    }
-                    if state.held + bytes > max {
-                        // What is held is in batches or in flight, not queued.
-                        let kept = fit(&records, max.saturating_sub(state.held));
-                        outcome.rejected = records.split_off(kept);
-                        bytes = records.iter().map(Record::weight).sum();
+                        state.held -= old.weight;
+                        outcome.evicted.push(old);
                     }
                 }
-                WhenFull::DropNewest => {
-                    let kept = fit(&records, max.saturating_sub(state.held));
-                    outcome.rejected = records.split_off(kept);
-                    bytes = records.iter().map(Record::weight).sum();
-                }
+                WhenFull::DropNewest => {}
             }
         }
-        outcome.accepted = records.len();
-        if !records.is_empty() {
-            state.held += bytes;
-            state.queued += records.len();
-            state.queued_bytes += bytes;
-            state.chunks.push_back(Chunk { records, bytes });
-            let wake = state.queued >= state.wake_at.0
-                || state.queued_bytes >= state.wake_at.1
-                || state.held * 2 >= max;
-            drop(state);
-            if wake {
-                self.shared.ready.notify_one();
-            }
+        if state.consumer_gone || !fits(&state) {
+            outcome.rejected = Some(chunk);
+            return outcome;
+        }
+        outcome.accepted = chunk.records;
+        state.held += chunk.weight;
+        state.queued += chunk.records;
+        state.queued_bytes += chunk.weight;
+        state.chunks.push_back(chunk);
+        let wake = state.queued >= state.wake_at.0
+            || state.queued_bytes >= state.wake_at.1
+            || state.held * 2 >= shared.config.max_bytes;
+        drop(state);
+        if wake {
+            shared.ready.notify_one();
         }
         outcome
     }
-}
-
-/// How many leading records fit in `room` bytes.
-fn fit(records: &[Record], room: usize) -> usize {
-    let mut used = 0;
-    records
-        .iter()
-        .take_while(|r| {
-            used += r.weight();
-            used <= room
-        })
-        .count()
 }
 
 /// The consumer side.
@@ -358,35 +355,22 @@ impl QueueReceiver {
         }
     }
 
-    /// Where emptied chunk lists go back to the producers.
-    pub fn lists(&self) -> &RecordLists {
-        &self.shared.lists
-    }
-
     /// The next chunk if one is queued now.
     pub fn try_recv(&self) -> Option<Chunk> {
         self.shared.lock().pop_chunk()
     }
 
-    /// A handle that gives budget back; deliveries in flight hold one.
+    /// A handle that gives budget back and reports how delivery goes;
+    /// deliveries in flight hold one.
     pub fn budget(&self) -> Budget {
         Budget {
             shared: self.shared.clone(),
         }
     }
-
-    /// Gives back the budget of records that have left memory.
-    pub fn release(&self, bytes: usize) {
-        self.budget().release(bytes);
-    }
-
-    /// Bytes currently held (queued, batched or in flight).
-    pub fn held_bytes(&self) -> usize {
-        self.budget().held()
-    }
 }
 
-/// Gives budget back from wherever records leave memory.
+/// Gives budget back from wherever records leave memory, and tells waiting
+/// producers how the destination is doing.
 #[derive(Clone)]
 pub struct Budget {
     shared: Arc<Shared>,
@@ -394,7 +378,7 @@ pub struct Budget {
 
 impl Budget {
     /// Half the memory or more is held: waiting for fuller batches would
-    /// only make producers block or drop.
+    /// only make producers wait or drop.
     pub fn pressed(&self) -> bool {
         self.shared.lock().held * 2 >= self.shared.config.max_bytes
     }
@@ -409,6 +393,51 @@ impl Budget {
     /// Bytes held now (queued, batched or in flight).
     pub fn held(&self) -> usize {
         self.shared.lock().held
+    }
+
+    /// A delivery succeeded: the destination is delivering (again); returns
+    /// true when it was not before.
+    pub fn delivered(&self) -> bool {
+        let mut state = self.shared.lock();
+        let resumed = !state.delivering;
+        state.delivering = true;
+        state.progress_at = Instant::now();
+        drop(state);
+        self.shared.room.notify_all();
+        resumed
+    }
+
+    /// A delivery was answered with a refusal (a permanent error): the
+    /// destination is answering, so this is progress, not an outage.
+    pub fn answered(&self) {
+        self.shared.lock().progress_at = Instant::now();
+        self.shared.room.notify_all();
+    }
+
+    /// A delivery failed in a way that is retried (the destination is down,
+    /// refusing for now, or timing out): waiting producers stop waiting.
+    pub fn failing(&self) {
+        self.shared.lock().delivering = false;
+        self.shared.room.notify_all();
+    }
+
+    /// True while `adaptive` readers would wait on a full queue.
+    pub fn is_delivering(&self) -> bool {
+        self.shared.lock().delivering
+    }
+
+    /// The child has exited: from now on producers wait for room only while
+    /// the destination delivers (`block` becomes `adaptive`), so a reader
+    /// draining the last of a pipe never waits on a destination that is down.
+    pub fn closing(&self) {
+        self.shared.lock().closing = true;
+        self.shared.room.notify_all();
+    }
+
+    /// From now on no producer waits for room: shutdown.
+    pub fn stop_waiting(&self) {
+        self.shared.lock().no_waiting = true;
+        self.shared.room.notify_all();
     }
 }
 
@@ -428,89 +457,67 @@ impl Drop for QueueReceiver {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
-    use crate::record::{Str, Stream, Value};
+    use crate::encode::chunk_of;
+    use crate::record::{Record, Str, Stream, Value};
 
-    fn records(n: usize) -> Vec<Record> {
-        (0..n)
+    fn chunk(n: usize) -> Chunk {
+        let records: Vec<Record> = (0..n)
             .map(|i| {
                 Record::new(
                     Stream::Stdout,
                     i as u64,
-                    Value::Str(Str::from(format!("line {i}"))),
+                    Value::Str(Str::from(format!("line {i:04}"))),
                 )
             })
-            .collect()
+            .collect();
+        chunk_of(&records)
     }
 
-    fn weight(n: usize) -> usize {
-        records(n).iter().map(Record::weight).sum()
-    }
-
-    fn config(max_records: usize, when_full: WhenFull) -> QueueConfig {
+    /// A budget whose readers' share holds one chunk of `records` records.
+    fn config(records: usize, when_full: WhenFull) -> QueueConfig {
+        // reserve() is an eighth of a small budget: the readers get 7/8.
+        let readers = chunk(records).weight;
         QueueConfig {
-            max_bytes: weight(max_records),
+            max_bytes: readers * 8 / 7 + 7,
             when_full,
+            stall_timeout: Duration::from_millis(200),
         }
     }
 
-    #[test]
-    fn record_lists_come_back_empty_with_their_room() {
-        let lists = RecordLists::new(8);
-        let mut list = lists.take();
-        assert_eq!(list.capacity(), 8);
-        list.push(Record::new(
-            crate::record::Stream::Stdout,
-            1,
-            crate::record::Value::Empty,
-        ));
-        let block = list.as_ptr();
-        lists.give(list);
-        let again = lists.take();
-        assert!(again.is_empty());
-        assert_eq!(again.as_ptr(), block, "the same block is reused");
-        // A list of another size (a grown one) is not kept.
-        let mut grown = again;
-        grown.reserve(100);
-        lists.give(grown);
-        assert!(lists.lock().is_empty());
-        for _ in 0..SPARE_LISTS + 2 {
-            lists.give(Vec::with_capacity(8));
-        }
-        assert_eq!(lists.lock().len(), SPARE_LISTS);
-    }
     #[tokio::test]
     async fn the_consumer_wakes_when_its_batch_could_fill_or_memory_is_half_full() {
         let wait = Duration::from_millis(50);
         let (tx, rx) = queue(config(100, WhenFull::DropNewest));
-        tx.push(records(1));
+        tx.push(chunk(1));
         // One record of the three the open batch lacks: no chunk yet.
         assert!(
             tokio::time::timeout(wait, rx.recv_when(3, usize::MAX))
                 .await
                 .is_err()
         );
-        tx.push(records(2));
+        tx.push(chunk(2));
         let first = tokio::time::timeout(wait, rx.recv_when(3, usize::MAX)).await;
-        assert_eq!(first.unwrap().unwrap().records.len(), 1);
+        assert_eq!(first.unwrap().unwrap().records, 1);
         // Two are still queued; a batch lacking two takes them at once.
-        assert_eq!(rx.recv_when(2, usize::MAX).await.unwrap().records.len(), 2);
+        assert_eq!(rx.recv_when(2, usize::MAX).await.unwrap().records, 2);
         // Bytes count too: a batch that closes by size before by count.
-        tx.push(records(2));
-        let by_size = tokio::time::timeout(wait, rx.recv_when(1000, weight(2))).await;
-        assert_eq!(by_size.unwrap().unwrap().records.len(), 2);
+        tx.push(chunk(2));
+        let by_size = tokio::time::timeout(wait, rx.recv_when(1000, chunk(2).weight)).await;
+        assert_eq!(by_size.unwrap().unwrap().records, 2);
         // Half the memory held wakes it whatever the batch lacks.
-        tx.push(records(50));
+        for _ in 0..60 {
+            tx.push(chunk(1));
+        }
         let pressed = tokio::time::timeout(wait, rx.recv_when(1000, usize::MAX)).await;
-        assert_eq!(pressed.unwrap().unwrap().records.len(), 50);
+        assert_eq!(pressed.unwrap().unwrap().records, 1);
         // So does the last producer leaving.
-        tx.push(records(1));
+        while let Some(taken) = rx.try_recv() {
+            rx.budget().release(taken.weight);
+        }
+        tx.push(chunk(1));
         drop(tx);
-        assert_eq!(
-            rx.recv_when(1000, usize::MAX).await.unwrap().records.len(),
-            1
-        );
+        assert_eq!(rx.recv_when(1000, usize::MAX).await.unwrap().records, 1);
         assert!(rx.recv_when(1000, usize::MAX).await.is_none());
     }
 
@@ -518,90 +525,164 @@ mod tests {
     async fn delivers_in_order_and_closes_when_producers_are_gone() {
         let (tx, rx) = queue(config(100, WhenFull::DropNewest));
         let tx2 = tx.clone();
-        tx.push(records(2));
-        tx2.push(records(3));
+        tx.push(chunk(2));
+        tx2.push(chunk(3));
         drop(tx);
         drop(tx2);
-        assert_eq!(rx.recv().await.unwrap().records.len(), 2);
-        assert_eq!(rx.recv().await.unwrap().records.len(), 3);
+        assert_eq!(rx.recv().await.unwrap().records, 2);
+        assert_eq!(rx.recv().await.unwrap().records, 3);
         assert!(rx.recv().await.is_none());
     }
 
     #[test]
-    fn drop_newest_keeps_the_queued_records_and_counts_the_rest() {
+    fn drop_newest_keeps_the_queued_records_and_hands_back_the_rest() {
         let (tx, rx) = queue(config(5, WhenFull::DropNewest));
-        assert_eq!(tx.push(records(3)).accepted, 3);
-        let outcome = tx.push(records(4));
-        assert_eq!(
-            (
-                outcome.accepted,
-                outcome.rejected.len(),
-                outcome.evicted.len()
-            ),
-            (2, 2, 0)
-        );
-        assert_eq!(
-            outcome.rejected[0].observed_unix_nano, 2,
-            "the newest are handed back"
-        );
-        let first = rx.try_recv().unwrap();
-        assert_eq!(first.records[0].observed_unix_nano, 0);
-        assert!(rx.held_bytes() <= weight(5));
+        assert_eq!(tx.push(chunk(5)).accepted, 5);
+        let outcome = tx.push(chunk(1));
+        assert_eq!(outcome.accepted, 0);
+        assert_eq!(outcome.rejected.unwrap().records, 1);
+        assert!(rx.budget().held() <= config(5, WhenFull::DropNewest).max_bytes);
+        assert_eq!(rx.try_recv().unwrap().records, 5);
     }
 
     #[test]
     fn drop_oldest_evicts_queued_chunks() {
         let (tx, rx) = queue(config(5, WhenFull::DropOldest));
-        tx.push(records(3));
-        let outcome = tx.push(records(4));
-        assert_eq!(
-            (
-                outcome.accepted,
-                outcome.rejected.len(),
-                outcome.evicted.len()
-            ),
-            (4, 0, 3)
-        );
-        assert_eq!(rx.try_recv().unwrap().records.len(), 4);
+        tx.push(chunk(3));
+        let outcome = tx.push(chunk(3));
+        assert_eq!((outcome.accepted, outcome.evicted.len()), (3, 1));
+        assert_eq!(outcome.evicted[0].records, 3);
+        assert_eq!(rx.try_recv().unwrap().records, 3);
         assert!(rx.try_recv().is_none());
     }
 
     #[test]
     fn released_bytes_make_room_again() {
         let (tx, rx) = queue(config(3, WhenFull::DropNewest));
-        tx.push(records(3));
-        let chunk = rx.try_recv().unwrap();
+        tx.push(chunk(3));
+        let taken = rx.try_recv().unwrap();
         // Taken but not released: still counts.
-        assert_eq!(tx.push(records(1)).rejected.len(), 1);
-        rx.release(chunk.bytes);
-        assert_eq!(tx.push(records(1)).accepted, 1);
+        assert!(tx.push(chunk(1)).rejected.is_some());
+        rx.budget().release(taken.weight);
+        assert_eq!(tx.push(chunk(1)).accepted, 1);
     }
 
     #[test]
-    fn block_waits_for_release_then_accepts_everything() {
+    fn own_records_use_the_reserve_and_never_wait() {
+        // A reserve (an eighth) of one chunk's weight: the readers get seven.
+        let one = chunk(1).weight;
+        let (tx, _rx) = queue(QueueConfig {
+            max_bytes: one * 8 + 8,
+            when_full: WhenFull::Block,
+            stall_timeout: Duration::from_secs(1),
+        });
+        for _ in 0..7 {
+            assert_eq!(tx.push(chunk(1)).accepted, 1);
+        }
+        let started = Instant::now();
+        assert_eq!(tx.push_own(chunk(1)).accepted, 1);
+        assert!(started.elapsed() < Duration::from_millis(100));
+    }
+
+    #[test]
+    fn block_waits_for_release_then_accepts() {
         let (tx, rx) = queue(config(3, WhenFull::Block));
-        tx.push(records(3));
-        let producer = std::thread::spawn(move || tx.push(records(2)));
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        tx.push(chunk(3));
+        let producer = std::thread::spawn(move || tx.push(chunk(2)));
+        std::thread::sleep(Duration::from_millis(50));
         assert!(!producer.is_finished(), "push should wait for room");
-        let chunk = rx.try_recv().unwrap();
-        rx.release(chunk.bytes);
+        let taken = rx.try_recv().unwrap();
+        rx.budget().release(taken.weight);
         let outcome = producer.join().unwrap();
         assert_eq!(outcome.accepted, 2);
-        assert!(outcome.rejected.is_empty());
+        assert!(outcome.rejected.is_none());
+    }
+
+    #[test]
+    fn block_ends_its_wait_when_told_to_stop() {
+        let (tx, rx) = queue(config(3, WhenFull::Block));
+        tx.push(chunk(3));
+        let producer = std::thread::spawn(move || tx.push(chunk(2)));
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!producer.is_finished());
+        rx.budget().stop_waiting();
+        assert!(producer.join().unwrap().rejected.is_some());
+    }
+
+    #[test]
+    fn block_stops_waiting_on_a_failing_destination_once_closing() {
+        let (tx, rx) = queue(config(3, WhenFull::Block));
+        tx.push(chunk(3));
+        rx.budget().failing();
+        let producer = std::thread::spawn(move || tx.push(chunk(2)));
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!producer.is_finished(), "block waits even while failing");
+        rx.budget().closing();
+        assert!(producer.join().unwrap().rejected.is_some());
     }
 
     #[test]
     fn block_never_waits_for_a_consumer_that_is_gone() {
         let (tx, rx) = queue(config(1, WhenFull::Block));
-        tx.push(records(1));
+        tx.push(chunk(1));
         drop(rx);
-        assert_eq!(tx.push(records(2)).rejected.len(), 2);
+        assert!(tx.push(chunk(2)).rejected.is_some());
+    }
+
+    #[test]
+    fn adaptive_waits_while_delivering_and_drops_once_failing() {
+        let (tx, rx) = queue(config(3, WhenFull::Adaptive));
+        let budget = rx.budget();
+        tx.push(chunk(3));
+        let tx = Arc::new(tx);
+        let producer = {
+            let tx = tx.clone();
+            std::thread::spawn(move || tx.push(chunk(1)))
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!producer.is_finished(), "delivering: the reader waits");
+        budget.failing();
+        let outcome = producer.join().unwrap();
+        assert!(outcome.rejected.is_some(), "failing: dropped at once");
+        // While failing, no wait at all.
+        let started = Instant::now();
+        assert!(tx.push(chunk(1)).rejected.is_some());
+        assert!(started.elapsed() < Duration::from_millis(50));
+        // A success: waiting again, and the release lets it in.
+        assert!(budget.delivered(), "resumed");
+        let producer = {
+            let tx = tx.clone();
+            std::thread::spawn(move || tx.push(chunk(1)))
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!producer.is_finished());
+        let taken = rx.try_recv().unwrap();
+        budget.release(taken.weight);
+        budget.delivered();
+        assert_eq!(producer.join().unwrap().accepted, 1);
+    }
+
+    #[test]
+    fn adaptive_stops_waiting_on_a_destination_that_stalls() {
+        let (tx, rx) = queue(config(3, WhenFull::Adaptive));
+        tx.push(chunk(3));
+        let started = Instant::now();
+        let outcome = tx.push(chunk(1));
+        let waited = started.elapsed();
+        assert!(outcome.rejected.is_some() && outcome.stalled);
+        assert!(
+            waited >= Duration::from_millis(200) && waited < Duration::from_secs(2),
+            "{waited:?}"
+        );
+        assert!(!rx.budget().is_delivering());
+        // Progress (an answer) restarts the clock, and success the waiting.
+        rx.budget().delivered();
+        assert!(rx.budget().is_delivering());
     }
 
     #[test]
     fn an_oversized_chunk_passes_when_nothing_else_is_held() {
         let (tx, _rx) = queue(config(1, WhenFull::Block));
-        assert_eq!(tx.push(records(5)).accepted, 5);
+        assert_eq!(tx.push(chunk(5)).accepted, 5);
     }
 }

@@ -42,10 +42,10 @@ use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderValue};
 
 use super::http::{self, Auth, Compression};
 use super::tls::TlsOptions;
-use super::wire::{
+use super::{Accepted, ExportError, json};
+use crate::encode::wire::{
     LEN, VARINT, field_len, put_bytes_field, put_len_field, put_varint, tag, varint_len,
 };
-use super::{Accepted, ExportError, json};
 use crate::record::{Record, Str, Value};
 
 /// How pushes are encoded.

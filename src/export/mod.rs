@@ -3,25 +3,28 @@
 //! ```text
 //!  QueueReceiver ──chunks──► Batcher ──Batch──► deliver() ──► Exporter::{OtlpHttp, OtlpGrpc, Loki, Http, File, Console}
 //!        ▲                                         │ retry with backoff (retry.rs)
-//!        └──────────────── release(bytes) ◄────────┘ after success or giving up
+//!        └──── release(weight), delivered()/failing() ◄┘ after success or giving up
 //! ```
 //!
 //! One task per destination runs [`run`]: it fills the batcher from the queue,
 //! sends a batch when it is full or its delay is up (up to `--max-in-flight`
 //! at once where order does not matter), and after the last producer is gone
 //! (or the app says stop) flushes what is left at once. Retries happen inside
-//! `deliver`; while a batch is retried the queue keeps filling, and its byte
-//! budget decides what happens to new records: dropped and counted, or, with
-//! a disk buffer, written to disk. Frames on disk (an outage's overflow, or
-//! what an earlier run left) are sent first, one at a time. After drops, the
+//! `deliver`; while a batch is retried the queue keeps filling, and its
+//! budget and `--when-full` decide what happens to new records. Every
+//! delivery tells the queue how the destination is doing (delivered,
+//! answered with a refusal, failing), which is what the `adaptive` policy
+//! waits on. Frames on disk (everything, with `--buffer-dir`; or an outage's
+//! overflow) are sent first, several frames per request. After drops, the
 //! next successful delivery is followed by a `logwrap.dropped` record saying
 //! how many and when.
 //!
 //! Shutdown follows the data. The app sends a deadline on the `shutdown`
 //! channel when the child has exited; from then on every open batch goes out
-//! at once, and retries that would end after the deadline are given up:
-//! moved to the disk buffer if there is one, else counted. The app bounds
-//! the whole task with `--shutdown-timeout`.
+//! at once, and retries that would end after the deadline are given up, as
+//! are requests still waiting for an answer at the deadline: moved to the
+//! disk buffer if there is one, else counted. The app bounds the whole task
+//! with `--shutdown-timeout`.
 
 pub mod console;
 pub mod http;
@@ -35,20 +38,21 @@ pub mod otlp_proto;
 pub mod retry;
 pub mod secret;
 pub mod tls;
-pub mod wire;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::batch::{Batch, BatchConfig, Batcher};
 use crate::buffer::disk::{DiskBuffer, Frame};
-use crate::buffer::{Budget, Chunk, QueueReceiver};
+use crate::buffer::{Budget, QueueReceiver};
 use crate::config::ExporterConfig;
+use crate::encode::Chunk;
+use crate::record::Attributes;
 use crate::record::Record;
-use crate::record::{Attributes, Str, Value};
 use crate::telemetry::DestinationStats;
 use otlp_proto::RequestEncoder;
 
@@ -122,10 +126,28 @@ impl Exporter {
         }
     }
 
+    /// Sends a batch. OTLP protobuf frames the encoded records as they are;
+    /// the other formats read them back into records first.
+    pub async fn send(&self, batch: &Batch) -> Result<Accepted, ExportError> {
+        let records = match self {
+            Exporter::OtlpHttp(e) => return e.send(batch).await,
+            Exporter::OtlpGrpc(e) => return e.send(batch).await,
+            _ => batch.read().map_err(|e| ExportError::Permanent {
+                reason: format!("the batch's encoded records cannot be read back: {e}"),
+            })?,
+        };
+        self.export(&records).await
+    }
+
+    /// Sends records (`logwrap check`'s test record, formats other than
+    /// OTLP protobuf).
     pub async fn export(&self, records: &[Record]) -> Result<Accepted, ExportError> {
         match self {
+            Exporter::OtlpHttp(e) if e.is_protobuf() => {
+                e.send(&Batch::of(crate::encode::chunk_of(records))).await
+            }
+            Exporter::OtlpGrpc(e) => e.send(&Batch::of(crate::encode::chunk_of(records))).await,
             Exporter::OtlpHttp(e) => e.export(records).await,
-            Exporter::OtlpGrpc(e) => e.export(records).await,
             Exporter::Loki(e) => e.export(records).await,
             Exporter::Http(e) => e.export(records).await,
             Exporter::File(e) => e.export(records).await,
@@ -159,12 +181,15 @@ pub struct Spill {
 }
 
 impl Spill {
-    /// Writes records to disk; false (with one warning) when the disk refuses.
-    pub fn write(&self, name: &str, records: &[Record]) -> bool {
-        if records.is_empty() {
-            return true;
-        }
-        let payload = crate::buffer::frame::encode(&self.encoder, records);
+    /// Writes records to disk, as one OTLP request with the run's resource;
+    /// false (with one warning) when the disk refuses.
+    pub fn write(&self, name: &str, chunk: &Chunk) -> bool {
+        self.write_all(name, std::iter::once(&chunk.bytes[..]))
+    }
+
+    fn write_all<'a>(&self, name: &str, chunks: impl Iterator<Item = &'a [u8]> + Clone) -> bool {
+        let mut payload = Vec::new();
+        self.encoder.frame(chunks, &mut payload);
         match self.disk.append(&payload) {
             Ok(()) => {
                 self.warned
@@ -189,6 +214,8 @@ struct Shared {
     name: &'static str,
     exporter: Exporter,
     stats: Arc<DestinationStats>,
+    /// Told how deliveries go, so `adaptive` readers know whether to wait.
+    budget: Budget,
     backoff: Mutex<Backoff>,
     /// Start of the current run of failures and their count, for one
     /// warning per outage and a note when it ends.
@@ -199,24 +226,25 @@ struct Shared {
 /// Runs one destination until its queue closes, or until shutdown is
 /// signalled and the queue is drained.
 pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
+    let queue = dest.queue;
     let shared = Arc::new(Shared {
         name: dest.exporter.name(),
         exporter: dest.exporter,
         stats: dest.stats,
+        budget: queue.budget(),
         backoff: Mutex::new(Backoff::new(dest.retry)),
         failing: Mutex::new(None),
         disk: dest.disk,
     });
-    let queue = dest.queue;
     let mut sending = Sending {
         in_flight: JoinSet::new(),
         max: dest.max_in_flight.max(1),
         shared: shared.clone(),
-        budget: queue.budget(),
         shutdown: shutdown.clone(),
         batcher: Batcher::new(dest.batch),
+        closed: Vec::new(),
     };
-    let mut replayer = Replayer::new(dest.config, dest.resource);
+    let mut replayer = Replayer::new(dest.config, dest.resource, dest.batch);
     loop {
         if shutdown.borrow().is_some() {
             // Take what is queued now; producers still blocked on a pipe
@@ -224,24 +252,28 @@ pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
             sending.take_queued(&queue).await;
             break;
         }
-        // What an earlier run (or an outage) left on disk goes first, one
-        // frame at a time, when nothing else is in flight.
+        // What waits on disk (with --buffer-dir, every record; otherwise
+        // what an earlier run or an outage left) goes first, when nothing
+        // else is in flight.
         if let Some(spill) = &shared.disk
             && sending.in_flight.is_empty()
-            && !spill.disk.is_empty()
+            && replayer.has_work(spill)
         {
-            replayer.replay_one(&shared, spill, &shutdown).await;
+            replayer.replay_some(&shared, spill, &shutdown).await;
             continue;
         }
         let deadline = sending.batcher.deadline();
         let sleep = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now).into());
         let room = sending.in_flight.len() < sending.max;
         let missing = sending.batcher.missing();
+        // With a disk buffer, new frames may appear any time: look again
+        // soon even when the queue is quiet.
+        let disk_poll = tokio::time::sleep(DISK_POLL);
         tokio::select! {
             chunk = queue.recv_when(missing.0, missing.1), if room => match chunk {
                 Some(chunk) => {
-                    sending.offer(&queue, chunk).await;
-                    if sending.budget.pressed() {
+                    sending.offer(chunk).await;
+                    if shared.budget.pressed() {
                         // Memory is filling: send what is queued now rather
                         // than wait for the batch delay.
                         sending.take_queued(&queue).await;
@@ -257,6 +289,7 @@ pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
                 sending.flush().await;
             }
             Some(_) = sending.in_flight.join_next(), if !sending.in_flight.is_empty() => {}
+            () = disk_poll, if shared.disk.is_some() => {}
             changed = shutdown.changed() => {
                 if changed.is_err() {
                     // The app is gone without a deadline: flush and end.
@@ -268,50 +301,41 @@ pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
     sending.flush().await;
     while sending.in_flight.join_next().await.is_some() {}
     if let Some(spill) = &shared.disk {
-        // What waits on disk (with --buffer-disk-all, the run's last
-        // records) goes out until the deadline; the rest stays for the
-        // next run.
-        while !spill.disk.is_empty() && replayer.replay_one(&shared, spill, &shutdown).await {}
-        spill.disk.sync();
+        // What waits on disk (with --buffer-dir, the run's last records)
+        // goes out until the deadline; the rest stays for the next run.
+        while replayer.has_work(spill) && replayer.replay_some(&shared, spill, &shutdown).await {}
+        spill.disk.finish();
     }
 }
+
+/// How often an export task with a disk buffer looks for new frames when
+/// nothing else wakes it (the readers write frames without waking it).
+const DISK_POLL: Duration = Duration::from_millis(50);
 
 /// The open batch and the deliveries in flight of one destination.
 struct Sending {
     in_flight: JoinSet<()>,
     max: usize,
     shared: Arc<Shared>,
-    budget: Budget,
     shutdown: ShutdownSignal,
     batcher: Batcher,
+    /// Batches the batcher closed, waiting to start.
+    closed: Vec<Batch>,
 }
 
 impl Sending {
-    /// Adds a chunk's records to the open batch, sending each batch that
-    /// closes; the emptied list goes back to the producers.
-    ///
-    /// The queue weighed the chunk when it was pushed; its records share
-    /// that weight evenly here rather than being weighed again, and the
-    /// shares add up to it exactly, so the budget gets back what it lent.
-    async fn offer(&mut self, queue: &QueueReceiver, chunk: Chunk) {
-        let Chunk { mut records, bytes } = chunk;
-        let now = Instant::now();
-        let count = records.len().max(1);
-        let (share, mut extra) = (bytes / count, bytes % count);
-        for record in records.drain(..) {
-            let weight = share + usize::from(extra > 0);
-            extra = extra.saturating_sub(1);
-            if let Some(batch) = self.batcher.offer(record, weight, now) {
-                self.start(batch).await;
-            }
+    /// Adds a chunk to the open batch, sending each batch that closes.
+    async fn offer(&mut self, chunk: Chunk) {
+        self.batcher.offer(chunk, Instant::now(), &mut self.closed);
+        for batch in std::mem::take(&mut self.closed) {
+            self.start(batch).await;
         }
-        queue.lists().give(records);
     }
 
     /// Adds every chunk queued right now.
     async fn take_queued(&mut self, queue: &QueueReceiver) {
         while let Some(chunk) = queue.try_recv() {
-            self.offer(queue, chunk).await;
+            self.offer(chunk).await;
         }
     }
 
@@ -327,15 +351,15 @@ impl Sending {
         while self.in_flight.len() >= self.max {
             self.in_flight.join_next().await;
         }
-        let (shared, budget, shutdown, lists) = (
-            self.shared.clone(),
-            self.budget.clone(),
-            self.shutdown.clone(),
-            self.batcher.lists().clone(),
-        );
+        let (shared, shutdown) = (self.shared.clone(), self.shutdown.clone());
+        // The budget comes back however the delivery ends, a panic included.
+        let release = Release {
+            budget: shared.budget.clone(),
+            weight: batch.weight,
+        };
         self.in_flight.spawn(async move {
-            let bytes = batch.bytes;
-            let outcome = deliver(&shared, &batch.records, &shutdown, false).await;
+            let _release = release;
+            let outcome = deliver(&shared, &batch, &shutdown, false).await;
             if outcome == Delivered::Sent
                 && let Some(opened) = batch.opened
             {
@@ -344,9 +368,19 @@ impl Sending {
                     .batch_latency
                     .observe(opened.elapsed().as_secs_f64());
             }
-            budget.release(bytes);
-            lists.give(batch.records);
         });
+    }
+}
+
+/// Gives a batch's weight back to the budget when dropped.
+struct Release {
+    budget: Budget,
+    weight: usize,
+}
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        self.budget.release(self.weight);
     }
 }
 
@@ -363,16 +397,37 @@ enum Delivered {
     OutOfTime,
 }
 
-/// Sends records, retrying as the rules allow. Out of time, they go to the
-/// disk buffer when there is one, else they are counted as failed. A
-/// `replay` delivery (from disk) is not counted as queued records are.
+/// Resolves at the shutdown deadline (never, while there is none).
+async fn deadline_passed(shutdown: &ShutdownSignal) {
+    let mut shutdown = shutdown.clone();
+    loop {
+        let deadline = *shutdown.borrow_and_update();
+        match deadline {
+            Some(deadline) => {
+                tokio::time::sleep_until(deadline.into()).await;
+                return;
+            }
+            None => {
+                if shutdown.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        }
+    }
+}
+
+/// Sends a batch, retrying as the rules allow. Out of time (a retry or an
+/// answer that would come after the shutdown deadline, or retries past
+/// `--retry-max-elapsed`), it goes to the disk buffer when there is one,
+/// else it is counted as failed. A `replay` delivery (from disk) is not
+/// counted as queued records are.
 async fn deliver(
     shared: &Shared,
-    records: &[Record],
+    batch: &Batch,
     shutdown: &ShutdownSignal,
     replay: bool,
 ) -> Delivered {
-    let count = records.len();
+    let count = batch.records;
     let started = Instant::now();
     let max_elapsed = shared
         .backoff
@@ -381,7 +436,13 @@ async fn deliver(
         .config()
         .max_elapsed;
     loop {
-        match shared.exporter.export(records).await {
+        let answer = tokio::select! {
+            answer = shared.exporter.send(batch) => answer,
+            () = deadline_passed(shutdown) => {
+                return out_of_time(shared, batch, "no answer before the shutdown deadline", replay);
+            }
+        };
+        match answer {
             Ok(accepted) => {
                 shared
                     .backoff
@@ -392,6 +453,7 @@ async fn deliver(
                     .stats
                     .failing
                     .store(0, std::sync::atomic::Ordering::Relaxed);
+                let resumed = shared.budget.delivered();
                 if let Some((since, failures)) = shared
                     .failing
                     .lock()
@@ -403,6 +465,11 @@ async fn deliver(
                         failures,
                         outage_secs = since.elapsed().as_secs_f64(),
                         "delivery resumed"
+                    );
+                } else if resumed {
+                    tracing::info!(
+                        destination = shared.name,
+                        "the destination answers again; readers wait for room again instead of dropping"
                     );
                 }
                 let rejected = (accepted.rejected as usize).min(count);
@@ -430,6 +497,7 @@ async fn deliver(
                 return Delivered::Sent;
             }
             Err(ExportError::Permanent { reason }) => {
+                shared.budget.answered();
                 let counter = if replay {
                     &shared.stats.replay_lost
                 } else {
@@ -442,6 +510,7 @@ async fn deliver(
                 return Delivered::Refused;
             }
             Err(ExportError::Retryable { reason, after }) => {
+                shared.budget.failing();
                 shared
                     .stats
                     .failing
@@ -473,7 +542,7 @@ async fn deliver(
                     let give_up_at =
                         deadline.map_or(started + max_elapsed, |d| d.min(started + max_elapsed));
                     if retry_at > give_up_at {
-                        return out_of_time(shared, records, &reason, replay);
+                        return out_of_time(shared, batch, &reason, replay);
                     }
                     tokio::select! {
                         () = tokio::time::sleep_until(retry_at.into()) => break,
@@ -492,13 +561,14 @@ async fn deliver(
     }
 }
 
-/// A batch whose next retry would come too late: kept in the disk buffer when
-/// there is one, left on disk when it came from there, else counted as failed.
-fn out_of_time(shared: &Shared, records: &[Record], reason: &str, replay: bool) -> Delivered {
-    let count = records.len();
+/// A batch whose next retry (or answer) would come too late: kept in the
+/// disk buffer when there is one, left on disk when it came from there, else
+/// counted as failed.
+fn out_of_time(shared: &Shared, batch: &Batch, reason: &str, replay: bool) -> Delivered {
+    let count = batch.records;
     if !replay
         && let Some(spill) = &shared.disk
-        && spill.write(shared.name, records)
+        && spill.write_all(shared.name, batch.slices())
     {
         DestinationStats::add(&shared.stats.moved_to_disk, count);
         tracing::warn!(destination = shared.name, records = count, error = %reason, "export still failing; kept the batch in the disk buffer");
@@ -527,84 +597,135 @@ async fn report_drops(shared: &Shared) {
     }
 }
 
-/// Sends disk frames, with an exporter for the resource that wrote them.
+/// Sends disk frames, several per request, with an exporter for the
+/// resource that wrote them.
 struct Replayer {
     config: ExporterConfig,
-    resource: Attributes,
+    /// This run's `Resource` message, as its frames carry it.
+    resource: Bytes,
+    batch: BatchConfig,
     /// Exporter for frames of an earlier run (another resource).
-    other: Option<(Attributes, Arc<Shared>)>,
-    /// A frame that ran out of retry time: sent again before the next one,
+    other: Option<(Bytes, Arc<Shared>)>,
+    /// Frames that ran out of retry time: sent again before the next ones,
     /// since the disk buffer is there to outlast any outage.
-    pending: Option<Frame>,
+    pending: Vec<Frame>,
 }
 
 impl Replayer {
-    fn new(config: ExporterConfig, resource: Attributes) -> Self {
+    fn new(config: ExporterConfig, resource: Attributes, batch: BatchConfig) -> Self {
+        let encoder = RequestEncoder::new(&resource, "", "");
         Replayer {
             config,
-            resource,
+            resource: Bytes::copy_from_slice(encoder.resource()),
+            batch,
             other: None,
-            pending: None,
+            pending: Vec::new(),
         }
     }
 
-    /// Sends the oldest frame; false when none was left or it could not be
-    /// sent before the shutdown deadline.
-    async fn replay_one(
+    /// Frames wait: read and not yet delivered, or not read yet.
+    fn has_work(&self, spill: &Spill) -> bool {
+        !self.pending.is_empty() || spill.disk.has_unread()
+    }
+
+    /// Sends the oldest frames of one resource as one batch; false when
+    /// none was left or they could not be sent before the shutdown deadline.
+    async fn replay_some(
         &mut self,
         shared: &Arc<Shared>,
         spill: &Spill,
         shutdown: &ShutdownSignal,
     ) -> bool {
-        let frame = match self.pending.take() {
-            Some(frame) => frame,
-            None => {
-                let disk = spill.disk.clone();
-                let Ok(Some(frame)) = tokio::task::spawn_blocking(move || disk.next()).await else {
-                    return false;
-                };
-                frame
-            }
-        };
-        let decoded = match crate::buffer::frame::decode(&frame.payload) {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::warn!(destination = shared.name, error = %e, "a disk buffer frame is not an OTLP request; skipping it");
-                spill.disk.delivered(&frame);
-                return true;
-            }
-        };
-        let via = if same_run(&decoded.resource, &self.resource) {
-            shared.clone()
-        } else {
-            self.for_resource(shared, decoded.resource)
-        };
-        match deliver(&via, &decoded.records, shutdown, true).await {
-            Delivered::Sent | Delivered::Refused => {
-                spill.disk.delivered(&frame);
-                true
-            }
-            // At shutdown the frame stays on disk for the next run.
-            Delivered::OutOfTime if shutdown.borrow().is_some() => false,
-            Delivered::OutOfTime | Delivered::ToDisk => {
-                self.pending = Some(frame);
-                true
+        let mut frames = std::mem::take(&mut self.pending);
+        if frames.is_empty() {
+            let disk = spill.disk.clone();
+            let max_bytes = self.batch.max_bytes;
+            match tokio::task::spawn_blocking(move || disk.next_frames(max_bytes)).await {
+                Ok(read) if !read.is_empty() => frames = read,
+                _ => return false,
             }
         }
+        // Frames of one resource make one batch, within the batch limits;
+        // the rest wait for the next call.
+        let mut batch = Batch::default();
+        let mut resource = None;
+        let mut taken = 0;
+        for frame in &frames {
+            let read = match otlp_proto::read_request(&frame.payload) {
+                Ok(read) => read,
+                Err(e) if taken == 0 => {
+                    tracing::warn!(destination = shared.name, error = %e, "a disk buffer frame is not an OTLP request we wrote; skipping it");
+                    taken = 1;
+                    break;
+                }
+                Err(_) => break,
+            };
+            let fits = taken == 0
+                || (batch.records + read.chunk.records <= self.batch.max_records
+                    && batch.bytes + read.chunk.bytes.len() <= self.batch.max_bytes);
+            if !fits || resource.as_ref().is_some_and(|r| *r != read.resource) {
+                break;
+            }
+            resource.get_or_insert(read.resource);
+            batch.records += read.chunk.records;
+            batch.bytes += read.chunk.bytes.len();
+            batch.chunks.push(read.chunk);
+            taken += 1;
+        }
+        if batch.is_empty() {
+            // Only an unreadable frame (or frames without records): skip it.
+            let rest = frames.split_off(taken);
+            if let Some(last) = frames.last() {
+                spill.disk.delivered(last);
+            }
+            self.pending = rest;
+            return true;
+        }
+        let rest = frames.split_off(taken);
+        let resource = resource.unwrap_or_default();
+        let via = if resource == self.resource {
+            shared.clone()
+        } else {
+            self.for_resource(shared, resource)
+        };
+        let sent = match deliver(&via, &batch, shutdown, true).await {
+            Delivered::Sent | Delivered::Refused => true,
+            // At shutdown the frames stay on disk for the next run.
+            Delivered::OutOfTime if shutdown.borrow().is_some() => return false,
+            Delivered::OutOfTime | Delivered::ToDisk => false,
+        };
+        if sent {
+            if let Some(last) = frames.last() {
+                spill.disk.delivered(last);
+            }
+            self.pending = rest;
+        } else {
+            frames.extend(rest);
+            self.pending = frames;
+        }
+        true
     }
 
-    fn for_resource(&mut self, shared: &Arc<Shared>, resource: Attributes) -> Arc<Shared> {
+    fn for_resource(&mut self, shared: &Arc<Shared>, resource: Bytes) -> Arc<Shared> {
         if let Some((r, s)) = &self.other
             && *r == resource
         {
             return s.clone();
         }
-        match Exporter::new(&self.config, &resource) {
+        let attributes = match otlp_proto::resource_attributes(&resource) {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(destination = shared.name, error = %e, "an earlier run's resource cannot be read; sending its records with this run's resource");
+                return shared.clone();
+            }
+        };
+        match Exporter::new(&self.config, &attributes) {
             Ok(exporter) => {
                 let s = Arc::new(Shared {
                     name: shared.name,
                     exporter,
                     stats: shared.stats.clone(),
+                    budget: shared.budget.clone(),
                     backoff: Mutex::new(Backoff::new(
                         shared
                             .backoff
@@ -624,14 +745,4 @@ impl Replayer {
             }
         }
     }
-}
-
-/// Frames of this run carry this run's resource (same instance id).
-fn same_run(a: &[(Str, Value)], b: &[(Str, Value)]) -> bool {
-    let id = |r: &[(Str, Value)]| {
-        r.iter()
-            .find(|(k, _)| k.as_str() == "service.instance.id")
-            .map(|(_, v)| v.clone())
-    };
-    id(a) == id(b)
 }

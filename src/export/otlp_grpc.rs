@@ -1,7 +1,7 @@
 //! OTLP/gRPC: the `LogsService/Export` unary call over HTTP/2, via tonic.
 //!
 //! ```text
-//!  &[Record] ──RequestEncoder──► protobuf bytes ──RawCodec──► tonic (gzip?) ──► Export ──► response | Status
+//!  Batch (encoded records) ──RequestEncoder::frame──► protobuf bytes ──RawCodec──► tonic (gzip?) ──► Export ──► response | Status
 //! ```
 //!
 //! The request body is our own protobuf encoding (see `otlp_proto`), so the
@@ -28,7 +28,7 @@ use super::retry::{Disposition, classify_grpc};
 use super::secret::Secret;
 use super::{Accepted, ExportError, tls};
 use crate::config::OtlpConfig;
-use crate::record::{Record, Str, Value};
+use crate::record::{Str, Value};
 
 const EXPORT_PATH: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
 
@@ -68,10 +68,10 @@ impl OtlpGrpcExporter {
         })
     }
 
-    pub async fn export(&self, records: &[Record]) -> Result<Accepted, ExportError> {
-        // The encoder sizes the request first and reserves exactly that.
+    /// Sends a batch: its encoded records framed as they are.
+    pub async fn send(&self, batch: &crate::batch::Batch) -> Result<Accepted, ExportError> {
         let mut body = Vec::new();
-        self.encoder.encode(records, &mut body);
+        self.encoder.frame(batch.slices(), &mut body);
         let mut request = tonic::Request::new(body);
         request.set_timeout(self.timeout);
         *request.metadata_mut() = self.metadata.clone();

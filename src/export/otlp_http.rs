@@ -87,16 +87,43 @@ impl OtlpHttpExporter {
         })
     }
 
+    /// True when requests are protobuf, which [`Self::send`] frames from
+    /// the encoded records directly.
+    pub fn is_protobuf(&self) -> bool {
+        matches!(self.encoder, Encoder::Protobuf(_))
+    }
+
+    /// Sends a batch of encoded records (protobuf: framed as they are).
+    pub async fn send(&self, batch: &crate::batch::Batch) -> Result<Accepted, ExportError> {
+        match &self.encoder {
+            Encoder::Protobuf(e) => {
+                let mut body = Vec::new();
+                e.frame(batch.slices(), &mut body);
+                self.post(body).await
+            }
+            Encoder::Json(_) => {
+                let records = batch.read().map_err(|e| ExportError::Permanent {
+                    reason: format!("the batch's encoded records cannot be read back: {e}"),
+                })?;
+                self.export(&records).await
+            }
+        }
+    }
+
+    /// Sends records.
     pub async fn export(&self, records: &[Record]) -> Result<Accepted, ExportError> {
         let mut body = Vec::new();
         match &self.encoder {
-            // Sizes the request first and reserves exactly that.
             Encoder::Protobuf(e) => e.encode(records, &mut body),
             Encoder::Json(e) => {
                 body.reserve(records.len() * 400);
                 e.encode(records, &mut body)
             }
         }
+        self.post(body).await
+    }
+
+    async fn post(&self, body: Vec<u8>) -> Result<Accepted, ExportError> {
         let body = self.compression.compress(body);
         let request = self
             .client

@@ -1,174 +1,53 @@
-//! Encodes `ExportLogsServiceRequest` in the protobuf wire format, directly.
+//! Frames chunks of encoded records as `ExportLogsServiceRequest`s, in the
+//! protobuf wire format, directly.
 //!
 //! ```text
-//!  &[Record] + pre-encoded Resource and Scope ──encode()──► Vec<u8> (one request)
+//!  [Chunk] (LogRecord fields, encoded on the reader threads) + pre-encoded Resource and Scope ──frame()──► one request
 //! ```
 //!
 //! Why not build `opentelemetry-proto`'s prost structs and call `encode`? Those
 //! structs own a `String` for every body, key and value and a `Vec` for every
 //! attribute list, so each record would cost several allocations and copies
-//! before prost walks it twice (length, then bytes). Our records already hold
-//! their text in shared buffers; writing the wire format from them directly
-//! costs one pass to size and one to write, and no allocation per record. The
-//! field numbers are those of `opentelemetry/proto/{collector/logs,logs,common,
-//! resource}/v1/*.proto`; the tests decode our output with the prost types of
-//! the `opentelemetry-proto` crate, so the two cannot drift apart silently.
+//! before prost walks it twice (length, then bytes). The records arrive
+//! already in wire form ([`crate::encode`]); a request is a header in front of
+//! them: three length-delimited fields (ResourceLogs, its Resource, its
+//! ScopeLogs with the Scope) whose lengths are known from the chunks'. The
+//! field numbers are those of `opentelemetry/proto/{collector/logs,logs,
+//! common,resource}/v1/*.proto`; the tests decode our output with the prost
+//! types of the `opentelemetry-proto` crate.
+//!
+//! The same module reads a request back into its resource and its records'
+//! bytes: disk buffer frames are requests.
 //!
 //! Pure and synchronous: no I/O, no clock.
 
-use super::wire::{field_len, put_bytes_field, put_len_field, put_varint, varint_len};
-use crate::record::{Record, Split, Str, Value};
+use bytes::Bytes;
 
-use super::wire::{I32, I64, LEN, VARINT, tag};
+use crate::encode::log_record;
+use crate::encode::wire::{
+    DecodeError, FieldReader, FieldValue, LEN, field_len, put_bytes_field, put_len_field, tag,
+};
+use crate::encode::{CHUNK_OVERHEAD, Chunk};
+use crate::record::{Record, Str, Value};
+
+pub use crate::encode::log_record::{SPLIT_ID, SPLIT_INDEX, SPLIT_LAST};
 
 // ExportLogsServiceRequest / ResourceLogs / ScopeLogs
 const REQUEST_RESOURCE_LOGS: u8 = tag(1, LEN);
 const RESOURCE_LOGS_RESOURCE: u8 = tag(1, LEN);
 const RESOURCE_LOGS_SCOPE_LOGS: u8 = tag(2, LEN);
 const SCOPE_LOGS_SCOPE: u8 = tag(1, LEN);
-const SCOPE_LOGS_LOG_RECORDS: u8 = tag(2, LEN);
-// LogRecord
-const LR_TIME: u8 = tag(1, I64);
-const LR_SEVERITY_NUMBER: u8 = tag(2, VARINT);
-const LR_SEVERITY_TEXT: u8 = tag(3, LEN);
-const LR_BODY: u8 = tag(5, LEN);
-const LR_ATTRIBUTES: u8 = tag(6, LEN);
-const LR_FLAGS: u8 = tag(8, I32);
-const LR_TRACE_ID: u8 = tag(9, LEN);
-const LR_SPAN_ID: u8 = tag(10, LEN);
-const LR_OBSERVED_TIME: u8 = tag(11, I64);
-const LR_EVENT_NAME: u8 = tag(12, LEN);
-// AnyValue
-const AV_STRING: u8 = tag(1, LEN);
-const AV_BOOL: u8 = tag(2, VARINT);
-const AV_INT: u8 = tag(3, VARINT);
-const AV_DOUBLE: u8 = tag(4, I64);
-const AV_ARRAY: u8 = tag(5, LEN);
-const AV_KVLIST: u8 = tag(6, LEN);
-const AV_BYTES: u8 = tag(7, LEN);
-// KeyValue, ArrayValue, KeyValueList, Resource, InstrumentationScope
-const KV_KEY: u8 = tag(1, LEN);
-const KV_VALUE: u8 = tag(2, LEN);
-const LIST_VALUES: u8 = tag(1, LEN);
+// Resource, InstrumentationScope
 const RESOURCE_ATTRIBUTES: u8 = tag(1, LEN);
 const SCOPE_NAME: u8 = tag(1, LEN);
 const SCOPE_VERSION: u8 = tag(2, LEN);
 
-/// Encoded size of an `AnyValue` message body.
-fn any_value_len(v: &Value) -> usize {
-    match v {
-        Value::Str(s) => field_len(s.len()),
-        Value::Bytes(b) => field_len(b.len()),
-        Value::Bool(_) => 2,
-        Value::Int(i) => 1 + varint_len(*i as u64),
-        Value::Double(_) => 9,
-        Value::Array(items) => field_len(array_len(items)),
-        Value::Map(entries) => field_len(kvlist_len(entries)),
-        Value::Empty => 0,
-    }
-}
-
-fn array_len(items: &[Value]) -> usize {
-    items.iter().map(|v| field_len(any_value_len(v))).sum()
-}
-
-fn kvlist_len(entries: &[(Str, Value)]) -> usize {
-    entries
-        .iter()
-        .map(|(k, v)| field_len(key_value_len(k.as_bytes(), v)))
-        .sum()
-}
-
-/// Encoded size of a `KeyValue` message body.
-fn key_value_len(key: &[u8], v: &Value) -> usize {
-    field_len(key.len()) + field_len(any_value_len(v))
-}
-
-fn put_any_value(out: &mut Vec<u8>, v: &Value) {
-    match v {
-        Value::Str(s) => put_bytes_field(out, AV_STRING, s.as_bytes()),
-        Value::Bytes(b) => put_bytes_field(out, AV_BYTES, b),
-        Value::Bool(b) => {
-            out.push(AV_BOOL);
-            out.push(*b as u8);
-        }
-        Value::Int(i) => {
-            out.push(AV_INT);
-            put_varint(out, *i as u64);
-        }
-        Value::Double(d) => {
-            out.push(AV_DOUBLE);
-            out.extend_from_slice(&d.to_le_bytes());
-        }
-        Value::Array(items) => {
-            put_len_field(out, AV_ARRAY, array_len(items));
-            for item in items {
-                put_len_field(out, LIST_VALUES, any_value_len(item));
-                put_any_value(out, item);
-            }
-        }
-        Value::Map(entries) => {
-            put_len_field(out, AV_KVLIST, kvlist_len(entries));
-            for (k, v) in entries {
-                put_key_value(out, LIST_VALUES, k.as_bytes(), v);
-            }
-        }
-        Value::Empty => {}
-    }
-}
-
-/// Writes a `KeyValue` as field `tag` of the enclosing message.
-fn put_key_value(out: &mut Vec<u8>, tag: u8, key: &[u8], v: &Value) {
-    put_len_field(out, tag, key_value_len(key, v));
-    put_bytes_field(out, KV_KEY, key);
-    put_len_field(out, KV_VALUE, any_value_len(v));
-    put_any_value(out, v);
-}
-
-/// Pre-encoded `log.iostream` attributes, one per stream: every record has one.
-struct FixedAttributes {
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-}
-
-impl FixedAttributes {
-    fn new() -> Self {
-        let encode = |value: &'static str| {
-            let mut out = Vec::new();
-            put_key_value(
-                &mut out,
-                LR_ATTRIBUTES,
-                b"log.iostream",
-                &Value::Str(Str::from_static(value)),
-            );
-            out
-        };
-        FixedAttributes {
-            stdout: encode("stdout"),
-            stderr: encode("stderr"),
-        }
-    }
-}
-
-pub const SPLIT_ID: &str = "logwrap.split.id";
-pub const SPLIT_INDEX: &str = "logwrap.split.index";
-pub const SPLIT_LAST: &str = "logwrap.split.last";
-
-fn split_attributes(split: &Split) -> [(&'static str, Value); 3] {
-    [
-        (SPLIT_ID, Value::Int(split.id as i64)),
-        (SPLIT_INDEX, Value::Int(split.index as i64)),
-        (SPLIT_LAST, Value::Bool(split.last)),
-    ]
-}
-
-/// Encodes batches of records for one resource and scope.
+/// Frames chunks of records for one resource and scope.
 pub struct RequestEncoder {
     /// `Resource` message body.
     resource: Vec<u8>,
     /// `InstrumentationScope` message body.
     scope: Vec<u8>,
-    fixed: FixedAttributes,
 }
 
 impl RequestEncoder {
@@ -179,129 +58,104 @@ impl RequestEncoder {
     ) -> Self {
         let mut resource = Vec::new();
         for (k, v) in resource_attributes {
-            put_key_value(&mut resource, RESOURCE_ATTRIBUTES, k.as_bytes(), v);
+            log_record::put_key_value(&mut resource, RESOURCE_ATTRIBUTES, k.as_bytes(), v);
         }
         let mut scope = Vec::new();
         put_bytes_field(&mut scope, SCOPE_NAME, scope_name.as_bytes());
         put_bytes_field(&mut scope, SCOPE_VERSION, scope_version.as_bytes());
-        RequestEncoder {
-            resource,
-            scope,
-            fixed: FixedAttributes::new(),
-        }
+        RequestEncoder { resource, scope }
     }
 
-    /// Appends one `ExportLogsServiceRequest` holding `records` to `out`.
-    pub fn encode(&self, records: &[Record], out: &mut Vec<u8>) {
-        // One allocation per batch: each record's size, computed once.
-        let sizes: Vec<usize> = records.iter().map(|r| self.record_len(r)).collect();
-        let scope_logs_len =
-            field_len(self.scope.len()) + sizes.iter().map(|&len| field_len(len)).sum::<usize>();
+    /// The `Resource` message this encoder writes.
+    pub fn resource(&self) -> &[u8] {
+        &self.resource
+    }
+
+    /// Appends one `ExportLogsServiceRequest` holding the chunks' records.
+    pub fn frame<'a>(&self, chunks: impl Iterator<Item = &'a [u8]> + Clone, out: &mut Vec<u8>) {
+        let records: usize = chunks.clone().map(<[u8]>::len).sum();
+        let scope_logs_len = field_len(self.scope.len()) + records;
         let resource_logs_len = field_len(self.resource.len()) + field_len(scope_logs_len);
         out.reserve(field_len(resource_logs_len));
-
         put_len_field(out, REQUEST_RESOURCE_LOGS, resource_logs_len);
         put_bytes_field(out, RESOURCE_LOGS_RESOURCE, &self.resource);
         put_len_field(out, RESOURCE_LOGS_SCOPE_LOGS, scope_logs_len);
         put_bytes_field(out, SCOPE_LOGS_SCOPE, &self.scope);
-        for (r, &len) in records.iter().zip(&sizes) {
-            put_len_field(out, SCOPE_LOGS_LOG_RECORDS, len);
-            self.put_record(out, r);
+        for chunk in chunks {
+            out.extend_from_slice(chunk);
         }
     }
 
-    fn fixed_attribute(&self, r: &Record) -> &[u8] {
-        match r.stream {
-            crate::record::Stream::Stdout => &self.fixed.stdout,
-            crate::record::Stream::Stderr => &self.fixed.stderr,
-            crate::record::Stream::Lifecycle | crate::record::Stream::File => &[],
-        }
+    /// Appends one `ExportLogsServiceRequest` holding `records`.
+    pub fn encode(&self, records: &[Record], out: &mut Vec<u8>) {
+        let chunk = crate::encode::chunk_of(records);
+        self.frame(std::iter::once(&chunk.bytes[..]), out);
     }
+}
 
-    fn record_len(&self, r: &Record) -> usize {
-        let mut len = 0;
-        if r.time_unix_nano != 0 {
-            len += 9;
+/// A request read back: the `Resource` message and the records as a chunk.
+pub struct ReadRequest {
+    pub resource: Bytes,
+    pub chunk: Chunk,
+}
+
+/// Reads a request we wrote (a disk buffer frame). Requests of several
+/// resources or scopes are refused: we never write them.
+pub fn read_request(request: &Bytes) -> Result<ReadRequest, DecodeError> {
+    let mut resource = Bytes::new();
+    let mut records: Option<std::ops::Range<usize>> = None;
+    let mut count = 0;
+    let mut resource_logs_seen = false;
+    for field in FieldReader::new(request, 0..request.len()) {
+        let (1, FieldValue::Len(rl)) = field? else {
+            continue;
+        };
+        if std::mem::replace(&mut resource_logs_seen, true) {
+            return Err(DecodeError("a request with more than one resource"));
         }
-        if r.severity.number.0 != 0 {
-            len += 1 + varint_len(r.severity.number.0 as u64);
-        }
-        if !r.severity.text.is_empty() {
-            len += field_len(r.severity.text.len());
-        }
-        len += field_len(any_value_len(&r.body));
-        len += self.fixed_attribute(r).len();
-        if let Some(split) = &r.split {
-            for (k, v) in &split_attributes(split) {
-                len += field_len(key_value_len(k.as_bytes(), v));
+        for field in FieldReader::new(request, rl) {
+            match field? {
+                (1, FieldValue::Len(r)) => resource = request.slice(r),
+                (2, FieldValue::Len(sl)) => {
+                    for field in FieldReader::new(request, sl) {
+                        if let (2, FieldValue::Len(lr)) = field? {
+                            // The field (tag and length) precedes its payload.
+                            let field_start = lr.end - field_len(lr.len());
+                            records = match records {
+                                None => Some(field_start..lr.end),
+                                Some(run) if run.end == field_start => Some(run.start..lr.end),
+                                Some(_) => {
+                                    return Err(DecodeError("log records are not contiguous"));
+                                }
+                            };
+                            count += 1;
+                        }
+                    }
+                }
+                _ => {}
             }
         }
-        for (k, v) in &r.attributes {
-            len += field_len(key_value_len(k.as_bytes(), v));
-        }
-        if r.flags != 0 {
-            len += 5;
-        }
-        if r.trace_id != [0; 16] {
-            len += field_len(16);
-        }
-        if r.span_id != [0; 8] {
-            len += field_len(8);
-        }
-        len += 9; // observed time, always set
-        if !r.event_name.is_empty() {
-            len += field_len(r.event_name.len());
-        }
-        len
     }
+    let bytes = records.map_or_else(Bytes::new, |r| request.slice(r));
+    Ok(ReadRequest {
+        resource,
+        chunk: Chunk {
+            weight: bytes.len() + CHUNK_OVERHEAD,
+            bytes,
+            records: count,
+        },
+    })
+}
 
-    /// Writes the fields in field-number order, as prost does, so that byte
-    /// comparisons against prost's output are possible in tests.
-    fn put_record(&self, out: &mut Vec<u8>, r: &Record) {
-        if r.time_unix_nano != 0 {
-            out.push(LR_TIME);
-            out.extend_from_slice(&r.time_unix_nano.to_le_bytes());
-        }
-        if r.severity.number.0 != 0 {
-            out.push(LR_SEVERITY_NUMBER);
-            put_varint(out, r.severity.number.0 as u64);
-        }
-        if !r.severity.text.is_empty() {
-            put_bytes_field(out, LR_SEVERITY_TEXT, r.severity.text.as_bytes());
-        }
-        put_len_field(out, LR_BODY, any_value_len(&r.body));
-        put_any_value(out, &r.body);
-        out.extend_from_slice(self.fixed_attribute(r));
-        if let Some(split) = &r.split {
-            for (k, v) in &split_attributes(split) {
-                put_key_value(out, LR_ATTRIBUTES, k.as_bytes(), v);
-            }
-        }
-        for (k, v) in &r.attributes {
-            put_key_value(out, LR_ATTRIBUTES, k.as_bytes(), v);
-        }
-        if r.flags != 0 {
-            out.push(LR_FLAGS);
-            out.extend_from_slice(&r.flags.to_le_bytes());
-        }
-        if r.trace_id != [0; 16] {
-            put_bytes_field(out, LR_TRACE_ID, &r.trace_id);
-        }
-        if r.span_id != [0; 8] {
-            put_bytes_field(out, LR_SPAN_ID, &r.span_id);
-        }
-        out.push(LR_OBSERVED_TIME);
-        out.extend_from_slice(&r.observed_unix_nano.to_le_bytes());
-        if !r.event_name.is_empty() {
-            put_bytes_field(out, LR_EVENT_NAME, r.event_name.as_bytes());
-        }
-    }
+/// A `Resource` message's attributes.
+pub fn resource_attributes(resource: &Bytes) -> Result<Vec<(Str, Value)>, DecodeError> {
+    log_record::read_key_values(resource, 0..resource.len(), 1)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Severity, SeverityNumber, Stream};
+    use crate::record::{Severity, SeverityNumber, Split, Stream};
     use bytes::Bytes;
     use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
     use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
@@ -323,23 +177,6 @@ mod tests {
             .iter()
             .find(|kv| kv.key == key)
             .and_then(|kv| kv.value.as_ref()?.value.as_ref())
-    }
-
-    #[test]
-    fn varint_lengths() {
-        for (v, n) in [
-            (0u64, 1),
-            (127, 1),
-            (128, 2),
-            (16383, 2),
-            (16384, 3),
-            (u64::MAX, 10),
-        ] {
-            assert_eq!(varint_len(v), n, "{v}");
-            let mut out = Vec::new();
-            put_varint(&mut out, v);
-            assert_eq!(out.len(), n);
-        }
     }
 
     #[test]
@@ -493,6 +330,33 @@ mod tests {
         enc.encode(&[r], &mut ours);
         let theirs = decode(&ours).encode_to_vec();
         assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn a_request_reads_back_into_its_resource_and_chunk() {
+        let resource = vec![(Str::from("service.name"), Value::Str(Str::from("svc")))];
+        let enc = RequestEncoder::new(&resource, "logwrap", "1");
+        let records: Vec<Record> = (0..3)
+            .map(|i| Record::new(Stream::Stdout, i, Value::Str(Str::from(format!("l{i}")))))
+            .collect();
+        let chunks = [
+            crate::encode::chunk_of(&records[..1]),
+            crate::encode::chunk_of(&records[1..]),
+        ];
+        let mut out = Vec::new();
+        enc.frame(chunks.iter().map(|c| &c.bytes[..]), &mut out);
+        assert_eq!(
+            decode(&out).resource_logs[0].scope_logs[0]
+                .log_records
+                .len(),
+            3
+        );
+        let read = read_request(&Bytes::from(out)).unwrap();
+        assert_eq!(resource_attributes(&read.resource).unwrap(), resource);
+        assert_eq!(read.chunk.records, 3);
+        let mut back = Vec::new();
+        read.chunk.read(&mut back).unwrap();
+        assert_eq!(back, records);
     }
 
     #[test]

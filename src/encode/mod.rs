@@ -1,0 +1,190 @@
+//! Encode: records → their OTLP wire form, once, on the reader thread.
+//!
+//! ```text
+//!  parse ──Record──► ChunkBuilder::append ──► Chunk (a run of `LogRecord` fields) ──► every destination's queue
+//!                    (reader thread)          shared, not copied, between queues
+//! ```
+//!
+//! Why here and not in the exporter: a queued [`Record`] weighs about 550
+//! bytes for a 120-byte line (the struct, its attribute list, its slices of
+//! the read buffer); the same record as OTLP protobuf weighs about the line.
+//! So the memory budget holds four times the lines, the reader threads (one
+//! per stream, two cores) do the per-record work instead of the one export
+//! task, and the OTLP exporters only put a request header in front of the
+//! chunks. Exporters of other formats read the records back
+//! ([`log_record::read`]), with their text sliced from the chunk.
+//!
+//! A chunk is also what the disk buffer stores (inside an OTLP request with
+//! its resource), so spilling and replaying copy bytes, not records.
+
+pub mod log_record;
+pub mod wire;
+
+use bytes::Bytes;
+
+use crate::record::Record;
+use log_record::RecordEncoder;
+pub use wire::DecodeError;
+
+/// Bookkeeping a queued chunk costs beyond its bytes (the `Chunk` itself in
+/// the queue, and the allocator's header of its buffer), for the budget.
+pub const CHUNK_OVERHEAD: usize = 64;
+
+/// Records in OTLP wire form: a run of `ScopeLogs.log_records` fields.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Chunk {
+    /// The encoded records.
+    pub bytes: Bytes,
+    /// How many.
+    pub records: usize,
+    /// What the chunk counts against a memory budget: its bytes plus
+    /// [`CHUNK_OVERHEAD`]. The parts of a split chunk share it exactly, so a
+    /// budget gets back what it lent.
+    pub weight: usize,
+}
+
+impl Chunk {
+    /// A chunk of `records` encoded records.
+    pub fn new(bytes: Bytes, records: usize) -> Self {
+        let weight = bytes.len() + CHUNK_OVERHEAD;
+        Chunk {
+            bytes,
+            records,
+            weight,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records == 0
+    }
+
+    /// How many leading records (and their bytes) fit in `max_records` and
+    /// `max_bytes`: at least one when `at_least_one`, so a record larger than
+    /// a whole batch still travels.
+    pub fn leading(&self, max_records: usize, max_bytes: usize, at_least_one: bool) -> usize {
+        if self.records <= max_records && self.bytes.len() <= max_bytes {
+            return self.records;
+        }
+        let mut fit = 0;
+        for range in log_record::record_ranges(&self.bytes) {
+            let Ok(range) = range else { break };
+            let within = fit < max_records && range.end <= max_bytes;
+            if !(within || (at_least_one && fit == 0)) {
+                break;
+            }
+            fit += 1;
+        }
+        fit.min(self.records)
+    }
+
+    /// Splits off and returns the first `n` records; `self` keeps the rest.
+    pub fn split_records(&mut self, n: usize) -> Chunk {
+        if n >= self.records {
+            return std::mem::take(self);
+        }
+        let end = log_record::record_ranges(&self.bytes)
+            .nth(n - 1)
+            .and_then(Result::ok)
+            .map_or(self.bytes.len(), |r| r.end);
+        let bytes = self.bytes.split_to(end);
+        let weight = bytes.len().min(self.weight);
+        self.weight -= weight;
+        self.records -= n;
+        Chunk {
+            bytes,
+            records: n,
+            weight,
+        }
+    }
+
+    /// The records, read back (see [`log_record::read`]).
+    pub fn read(&self, out: &mut Vec<Record>) -> Result<(), DecodeError> {
+        log_record::read(&self.bytes, out)
+    }
+}
+
+/// Collects one reader's records into chunks.
+#[derive(Default)]
+pub struct ChunkBuilder {
+    encoder: RecordEncoder,
+    /// Encoded records since the last chunk; reused.
+    pending: Vec<u8>,
+    records: usize,
+}
+
+impl ChunkBuilder {
+    pub fn append(&mut self, record: &Record) {
+        self.encoder.append(record, &mut self.pending);
+        self.records += 1;
+    }
+
+    /// Records appended since the last [`ChunkBuilder::take`].
+    pub fn records(&self) -> usize {
+        self.records
+    }
+
+    /// The records appended so far as one chunk, if any. The bytes are
+    /// copied into an allocation of exactly their size, so what a queue
+    /// counts is what it holds.
+    pub fn take(&mut self) -> Option<Chunk> {
+        if self.records == 0 {
+            return None;
+        }
+        let chunk = Chunk::new(Bytes::copy_from_slice(&self.pending), self.records);
+        self.pending.clear();
+        self.records = 0;
+        Some(chunk)
+    }
+}
+
+/// Encodes records into one chunk (lifecycle events, tests).
+pub fn chunk_of(records: &[Record]) -> Chunk {
+    let mut builder = ChunkBuilder::default();
+    for r in records {
+        builder.append(r);
+    }
+    builder.take().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Str, Stream, Value};
+
+    fn records(n: usize) -> Vec<Record> {
+        (0..n)
+            .map(|i| {
+                Record::new(
+                    Stream::Stdout,
+                    i as u64,
+                    Value::Str(Str::from(format!("line {i}"))),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_split_keeps_every_record_and_the_whole_weight() {
+        let mut chunk = chunk_of(&records(10));
+        let (len, weight) = (chunk.bytes.len(), chunk.weight);
+        let first = chunk.split_records(3);
+        assert_eq!((first.records, chunk.records), (3, 7));
+        assert_eq!(first.bytes.len() + chunk.bytes.len(), len);
+        assert_eq!(first.weight + chunk.weight, weight);
+        let mut back = Vec::new();
+        first.read(&mut back).unwrap();
+        chunk.read(&mut back).unwrap();
+        assert_eq!(back, records(10));
+    }
+
+    #[test]
+    fn leading_counts_what_fits() {
+        let chunk = chunk_of(&records(10));
+        let one = chunk_of(&records(1)).bytes.len();
+        assert_eq!(chunk.leading(4, usize::MAX, false), 4);
+        assert_eq!(chunk.leading(100, usize::MAX, false), 10);
+        assert_eq!(chunk.leading(100, one * 2, false), 2);
+        assert_eq!(chunk.leading(100, 1, false), 0);
+        assert_eq!(chunk.leading(100, 1, true), 1);
+    }
+}
