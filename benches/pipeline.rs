@@ -380,6 +380,48 @@ fn direct_child_wall(o: &Options, dir: &std::path::Path) -> f64 {
     read_wall(&wall_file)
 }
 
+/// Bytes of the memory budget one queued line of the mix costs: the
+/// generator's lines parsed and encoded as a reader thread does, in chunks of
+/// the size a reader hands on, weighed as the queue weighs them. Returns
+/// (budget bytes per line, line bytes per line).
+fn budget_per_line() -> (f64, f64) {
+    let out = Command::new("python3")
+        .args([&generator_path(), "10000"])
+        .output()
+        .expect("run the generator");
+    let mut parser = logwrap::parse::Parser::new(
+        &logwrap::parse::ParseConfig::default(),
+        logwrap::record::Stream::Stdout,
+    );
+    let mut builder = logwrap::encode::ChunkBuilder::default();
+    let (mut weight, mut lines, mut records) = (0usize, 0usize, Vec::new());
+    for line in out.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        lines += 1;
+        parser.push(
+            logwrap::record::Line::new(
+                logwrap::record::Stream::Stdout,
+                logwrap::read::now_unix_nano(),
+                Bytes::copy_from_slice(line),
+                None,
+            ),
+            &mut records,
+        );
+        for r in records.drain(..) {
+            builder.append(&r);
+        }
+        if builder.records() >= logwrap::app::CHUNK_RECORDS {
+            weight += builder.take().map_or(0, |c| c.weight);
+        }
+    }
+    parser.flush(&mut records);
+    for r in records.drain(..) {
+        builder.append(&r);
+    }
+    weight += builder.take().map_or(0, |c| c.weight);
+    let text: usize = out.stdout.len() - lines;
+    (weight as f64 / lines as f64, text as f64 / lines as f64)
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let n = v.len();
@@ -503,6 +545,11 @@ fn main() {
     }
     // Writing to /dev/null takes ~1 ms, so a ratio would say little; the
     // child's time through logwrap is bounded by logwrap's throughput.
+    let (budget, text) = budget_per_line();
+    println!(
+        "memory budget per queued line:  {budget:.0} bytes for {text:.0} bytes of text ({:.2}x)",
+        budget / text
+    );
     println!(
         "child wall time:                {:.1} ms through logwrap vs {:.1} ms to /dev/null",
         child * 1e3,

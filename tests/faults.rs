@@ -50,23 +50,6 @@ fn assert_exactly_once(records: &[LogRecord], count: u64) {
     );
 }
 
-fn numbered(count: u64, extra: &[&str]) -> Vec<String> {
-    let mut args = vec![
-        "python3".to_string(),
-        fixture("numbered.py"),
-        count.to_string(),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
-}
-
-fn args(head: &[&str], child: Vec<String>) -> Vec<String> {
-    let mut all: Vec<String> = head.iter().map(|s| s.to_string()).collect();
-    all.push("--".into());
-    all.extend(child);
-    all
-}
-
 #[tokio::test]
 async fn a_receiver_down_at_start_then_up_loses_nothing() {
     let port = free_port();
@@ -327,13 +310,7 @@ async fn partial_success_is_counted_and_logged_never_retried() {
 
 /// How long the child took to write its lines, from its own clock.
 fn child_timing(path: &std::path::Path) -> Duration {
-    Duration::from_secs_f64(
-        std::fs::read_to_string(path)
-            .expect("the child wrote its timing")
-            .trim()
-            .parse()
-            .unwrap(),
-    )
+    child_times(path).0
 }
 
 #[tokio::test]

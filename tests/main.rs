@@ -4,6 +4,7 @@
 
 mod support;
 
+mod backpressure;
 mod console;
 mod delivery;
 mod deploy;

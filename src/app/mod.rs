@@ -49,7 +49,7 @@ use crate::supervise::{
     self, ChildExit, Outcome, SignalSet, SignalTarget, SpawnError, SpawnOptions, descendants,
 };
 use crate::telemetry::{DestinationStats, ReadStats};
-pub use sink::{Fanout, Outlet, RunTrace, StreamSink};
+pub use sink::{CHUNK_RECORDS, Fanout, Outlet, RunTrace, StreamSink};
 use stop::{StopPipe, StopSignals, all_done};
 
 /// A started child.

@@ -220,8 +220,15 @@ struct Shared {
     /// Start of the current run of failures and their count, for one
     /// warning per outage and a note when it ends.
     failing: Mutex<Option<(Instant, u64)>>,
+    /// Woken when a delivery succeeds: batches waiting out our own backoff
+    /// are retried at once.
+    resumed: tokio::sync::Notify,
     disk: Option<Spill>,
 }
+
+/// Before a shutdown deadline, a failed batch is retried while at least this
+/// much time is left.
+const LAST_TRY: Duration = Duration::from_millis(50);
 
 /// Runs one destination until its queue closes, or until shutdown is
 /// signalled and the queue is drained.
@@ -234,6 +241,7 @@ pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
         budget: queue.budget(),
         backoff: Mutex::new(Backoff::new(dest.retry)),
         failing: Mutex::new(None),
+        resumed: tokio::sync::Notify::new(),
         disk: dest.disk,
     });
     let mut sending = Sending {
@@ -454,6 +462,7 @@ async fn deliver(
                     .failing
                     .store(0, std::sync::atomic::Ordering::Relaxed);
                 let resumed = shared.budget.delivered();
+                shared.resumed.notify_waiters();
                 if let Some((since, failures)) = shared
                     .failing
                     .lock()
@@ -532,20 +541,31 @@ async fn deliver(
                         tracing::debug!(destination = shared.name, error = %reason, retry_in = ?delay, "export failed again");
                     }
                 }
-                // Wait out the delay; a shutdown deadline set meanwhile only
-                // shortens what is left, it never makes the retry come early
-                // (a server's Retry-After is a promise we keep).
-                let retry_at = Instant::now() + delay;
+                // Wait out the delay. A server's Retry-After is a promise we
+                // keep: a shutdown deadline only shortens what is left, and
+                // a retry that would come after it is given up. Our own
+                // backoff gives way: another delivery succeeding means the
+                // destination is back, so this one is retried at once; and
+                // before a deadline it is retried at halving intervals
+                // rather than given up while there is time.
+                let promised = after.is_some();
+                let mut retry_at = Instant::now() + delay;
                 let mut shutdown = shutdown.clone();
                 loop {
                     let deadline = *shutdown.borrow_and_update();
                     let give_up_at =
                         deadline.map_or(started + max_elapsed, |d| d.min(started + max_elapsed));
                     if retry_at > give_up_at {
-                        return out_of_time(shared, batch, &reason, replay);
+                        let left = give_up_at.saturating_duration_since(Instant::now());
+                        if promised || deadline.is_none() || left < LAST_TRY {
+                            return out_of_time(shared, batch, &reason, replay);
+                        }
+                        retry_at = Instant::now() + left / 2;
                     }
+                    let resumed = shared.resumed.notified();
                     tokio::select! {
                         () = tokio::time::sleep_until(retry_at.into()) => break,
+                        () = resumed, if !promised => break,
                         changed = shutdown.changed() => {
                             if changed.is_err() {
                                 // No deadline can come any more.
@@ -734,6 +754,7 @@ impl Replayer {
                             .config(),
                     )),
                     failing: Mutex::new(None),
+                    resumed: tokio::sync::Notify::new(),
                     disk: None,
                 });
                 self.other = Some((resource, s.clone()));

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod certs;
+pub mod counting;
 pub mod grpc;
 pub mod http;
 pub mod loki;
@@ -185,4 +186,33 @@ pub fn undelivered(stderr: &str, key: &str) -> u64 {
         .unwrap()
         .parse()
         .unwrap()
+}
+
+/// The command line of `numbered.py` writing `count` lines, with its options.
+pub fn numbered(count: u64, extra: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "python3".to_string(),
+        fixture("numbered.py"),
+        count.to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+/// logwrap's options, `--`, then the child's command line.
+pub fn args(head: &[&str], child: Vec<String>) -> Vec<String> {
+    let mut all: Vec<String> = head.iter().map(|s| s.to_string()).collect();
+    all.push("--".into());
+    all.extend(child);
+    all
+}
+
+/// What `numbered.py --timing FILE` measured on its own clock: how long the
+/// writing took, and the longest a single write(2) was blocked.
+pub fn child_times(path: &std::path::Path) -> (Duration, Duration) {
+    let text = std::fs::read_to_string(path).expect("the child wrote its timing");
+    let mut lines = text
+        .lines()
+        .map(|l| Duration::from_secs_f64(l.parse().expect("seconds")));
+    (lines.next().unwrap(), lines.next().unwrap())
 }
