@@ -1,7 +1,7 @@
 //! End-to-end benchmark: generator child → logwrap → OTLP/HTTP receiver on loopback.
 //!
 //! ```text
-//! cargo bench --bench pipeline -- [--lines N] [--runs R] [--protocol P] [--compression C] [--when-full W] [--quick]
+//! cargo bench --bench pipeline -- [--lines N] [--runs R] [--protocol P] [--compression C] [--when-full W] [--disk] [--quick]
 //! ```
 //!
 //! A Python generator (`benches/gen_lines.py`) writes N lines of a realistic
@@ -10,7 +10,9 @@
 //! decodes every request with the server side's schema and counts the
 //! records. logwrap runs at its defaults: whatever its default `--when-full`
 //! policy does to a receiver this fast is what the run reports (lines lost
-//! included); `--when-full W` passes a policy explicitly. Pass-through goes
+//! included); `--when-full W` passes a policy explicitly, `--disk` adds a
+//! disk buffer (`--buffer-dir`, every record written first) in a fresh
+//! temporary directory per run. Pass-through goes
 //! to /dev/null. Protocols: `http/protobuf`
 //! (default), `http/json`, `grpc` (a tonic LogsService), `loki` (push.proto
 //! over snappy), `loki-json`. Compression: `none` (default), `gzip`, `zstd`.
@@ -58,6 +60,8 @@ struct Options {
     compression: String,
     /// `--when-full` for logwrap; `None` runs its default.
     when_full: Option<String>,
+    /// Run with `--buffer-dir`.
+    disk: bool,
     quick: bool,
 }
 
@@ -68,6 +72,7 @@ fn options() -> Options {
         protocol: "http/protobuf".into(),
         compression: "none".into(),
         when_full: None,
+        disk: false,
         quick: false,
     };
     let mut args = std::env::args().skip(1);
@@ -79,6 +84,7 @@ fn options() -> Options {
             "--protocol" => o.protocol = args.next().expect("--protocol P"),
             "--compression" => o.compression = args.next().expect("--compression C"),
             "--when-full" => o.when_full = Some(args.next().expect("--when-full W")),
+            "--disk" => o.disk = true,
             "--quick" => o.quick = true,
             "--bench" => {} // passed by cargo bench
             other => panic!("unknown option {other}; see the header of benches/pipeline.rs"),
@@ -329,6 +335,10 @@ fn run_once(o: &Options, endpoint: &str, counts: &Counts, dir: &std::path::Path)
     if let Some(policy) = &o.when_full {
         cmd.args(["--when-full", policy]);
     }
+    let disk = tempfile::tempdir_in(dir).unwrap();
+    if o.disk {
+        cmd.arg("--buffer-dir").arg(disk.path());
+    }
     cmd.args(destination_args(o, endpoint));
     cmd.args(["--", "python3", &generator_path(), &o.lines.to_string()])
         .env("LOGWRAP_BENCH_WALL", &wall_file)
@@ -488,8 +498,12 @@ fn main() {
     let mb = |lines: u64| lines as f64 * 120.36 / 1e6;
 
     println!(
-        "logwrap pipeline benchmark: {} lines x {} runs, {} with compression {}, pass-through to /dev/null",
-        o.lines, o.runs, o.protocol, o.compression
+        "logwrap pipeline benchmark: {} lines x {} runs, {} with compression {}{}, pass-through to /dev/null",
+        o.lines,
+        o.runs,
+        o.protocol,
+        o.compression,
+        if o.disk { ", disk buffer" } else { "" }
     );
     let direct: Vec<f64> = (0..o.runs)
         .map(|_| direct_child_wall(&o, dir.path()))
