@@ -285,6 +285,15 @@ pub struct Cli {
     )]
     pub no_loki_structured_metadata: bool,
 
+    /// Without structured metadata (turned off, or refused by an older Loki),
+    /// do not add the severity as a `level` label
+    #[arg(
+        long,
+        env = "LOGWRAP_NO_LOKI_LEVEL_LABEL",
+        help_heading = "Export: Loki"
+    )]
+    pub no_loki_level_label: bool,
+
     /// User name for basic auth
     #[arg(
         long,

@@ -1015,6 +1015,7 @@ fn resolve_loki(cli: &Cli, tls: &TlsOptions, r: &mut Resolver<'_, impl Env>) -> 
         auth: Auth { bearer, basic },
         labels,
         structured_metadata: !cli.no_loki_structured_metadata,
+        level_label: !cli.no_loki_level_label,
         timeout: DEFAULT_HTTP_TIMEOUT,
         tls: tls.clone(),
     })

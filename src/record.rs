@@ -312,6 +312,11 @@ pub struct Record {
     pub flags: u32,
     /// OTel `EventName` for records that are events (lifecycle), empty otherwise.
     pub event_name: Str,
+    /// The line as read, when the body is not all of it (a JSON or logfmt
+    /// line whose message became the body); empty otherwise. Only
+    /// destinations that can use it carry it (Loki without structured
+    /// metadata sends it as the line).
+    pub original: Str,
 }
 
 impl Record {
@@ -329,6 +334,7 @@ impl Record {
             span_id: [0; 8],
             flags: 0,
             event_name: Str::default(),
+            original: Str::default(),
         }
     }
 
@@ -338,6 +344,7 @@ impl Record {
     pub fn weight(&self) -> usize {
         std::mem::size_of::<Record>()
             + self.body.weight()
+            + self.original.len()
             + self.severity.text.len()
             + attributes_weight(&self.attributes)
     }

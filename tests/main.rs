@@ -9,6 +9,7 @@ mod console;
 mod delivery;
 mod deploy;
 mod destinations;
+mod edges;
 mod entrypoint;
 mod examples;
 mod exit_codes;

@@ -194,6 +194,7 @@ pub async fn run(
             stats: stats.clone(),
             spill: spill.clone(),
             disk_all: config.disk.all,
+            with_original: matches!(exporter_config, ExporterConfig::Loki(_)),
         });
         // Loki wants each stream in order; a file and the console too.
         let ordered = matches!(
@@ -567,8 +568,9 @@ type DestinationReport = (&'static str, Arc<DestinationStats>, Option<Arc<DiskBu
 /// operator must hear about, even with `-q`.
 fn report_undelivered(all_stats: &[DestinationReport]) {
     for (name, stats, disk) in all_stats {
+        let waiting_on_disk = disk.as_ref().is_some_and(|d| d.has_undelivered());
         if let Some(disk) = disk
-            && disk.has_undelivered()
+            && waiting_on_disk
         {
             tracing::info!(
                 destination = name,
@@ -595,7 +597,7 @@ fn report_undelivered(all_stats: &[DestinationReport]) {
                 unsent_at_exit = unsent,
                 "records were not delivered"
             );
-        } else {
+        } else if !waiting_on_disk {
             tracing::debug!(
                 destination = name,
                 exported = DestinationStats::get(&stats.exported),

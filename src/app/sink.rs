@@ -38,6 +38,8 @@ pub struct Outlet {
     /// Every record goes through the disk buffer first (`--buffer-dir`, unless
     /// `--buffer-disk-mode overflow`).
     pub disk_all: bool,
+    /// Takes chunks that carry structured records' original lines (Loki).
+    pub with_original: bool,
 }
 
 /// Hands encoded records to every destination's queue.
@@ -59,11 +61,23 @@ impl Fanout {
         }
     }
 
-    /// Queues a reader's chunk everywhere (the bytes are shared, not
-    /// copied); may wait, by each queue's policy.
-    pub fn push(&self, chunk: Chunk) {
+    /// Which chunk variants the destinations take: [plain, with original
+    /// lines].
+    pub fn variants(&self) -> [bool; 2] {
+        [
+            self.destinations.iter().any(|d| !d.with_original),
+            self.destinations.iter().any(|d| d.with_original),
+        ]
+    }
+
+    /// Queues a reader's chunks everywhere, each destination the variant it
+    /// takes (the bytes are shared, not copied); may wait, by each queue's
+    /// policy.
+    pub fn push(&self, chunks: &[Option<Chunk>; 2]) {
         for outlet in &self.destinations {
-            outlet.push(chunk.clone(), false);
+            if let Some(chunk) = &chunks[usize::from(outlet.with_original)] {
+                outlet.push(chunk.clone(), false);
+            }
         }
     }
 
@@ -145,7 +159,9 @@ pub struct StreamSink {
     last_read: Instant,
     /// Parsed records not yet encoded; the list is reused.
     records: Vec<Record>,
-    chunk: ChunkBuilder,
+    /// One builder per chunk variant the destinations take (see
+    /// [`Fanout::variants`]).
+    chunks: [Option<ChunkBuilder>; 2],
     lines: u64,
     out: Fanout,
     read_stats: Arc<ReadStats>,
@@ -167,7 +183,13 @@ impl StreamSink {
             multiline_timeout,
             last_read: Instant::now(),
             records: Vec::new(),
-            chunk: ChunkBuilder::default(),
+            chunks: {
+                let [plain, original] = out.variants();
+                [
+                    plain.then(ChunkBuilder::default),
+                    original.then(ChunkBuilder::with_original),
+                ]
+            },
             lines: 0,
             out,
             read_stats,
@@ -194,14 +216,20 @@ impl StreamSink {
                 // allocation per record, off the child's hot path).
                 r.attributes.extend(self.extra.iter().cloned());
             }
-            self.chunk.append(&r);
+            for chunk in self.chunks.iter_mut().flatten() {
+                chunk.append(&r);
+            }
         }
         if send {
             let index = ReadStats::index(self.stream);
             DestinationStats::add(&self.read_stats.lines[index], self.lines as usize);
             self.lines = 0;
-            if let Some(chunk) = self.chunk.take() {
-                self.out.push(chunk);
+            let chunks = self
+                .chunks
+                .each_mut()
+                .map(|c| c.as_mut().and_then(ChunkBuilder::take));
+            if chunks.iter().any(Option::is_some) {
+                self.out.push(&chunks);
             }
         }
     }
@@ -213,7 +241,13 @@ impl LineSink for StreamSink {
         if !self.out.destinations.is_empty() {
             self.parser.push(line, &mut self.records);
             if self.records.len() >= ENCODE_EVERY {
-                let full = self.chunk.records() + self.records.len() >= CHUNK_RECORDS;
+                let encoded = self
+                    .chunks
+                    .iter()
+                    .flatten()
+                    .map(ChunkBuilder::records)
+                    .max();
+                let full = encoded.unwrap_or(0) + self.records.len() >= CHUNK_RECORDS;
                 // A long read does not hold all its records back.
                 self.encode(full);
             }

@@ -59,6 +59,9 @@ pub const SPLIT_ID: &str = "logwrap.split.id";
 pub const SPLIT_INDEX: &str = "logwrap.split.index";
 pub const SPLIT_LAST: &str = "logwrap.split.last";
 const IOSTREAM: &str = "log.iostream";
+/// The semantic convention for "the complete original log record"; carried
+/// only by encoders made [`RecordEncoder::with_original`].
+pub const ORIGINAL: &str = "log.record.original";
 
 /// Encoded size of an `AnyValue` message body.
 fn any_value_len(v: &Value) -> usize {
@@ -145,6 +148,8 @@ pub struct RecordEncoder {
     /// has one.
     stdout: Vec<u8>,
     stderr: Vec<u8>,
+    /// Write a structured record's original line as `log.record.original`.
+    original: bool,
 }
 
 impl Default for RecordEncoder {
@@ -162,11 +167,21 @@ impl Default for RecordEncoder {
         RecordEncoder {
             stdout: encode("stdout"),
             stderr: encode("stderr"),
+            original: false,
         }
     }
 }
 
 impl RecordEncoder {
+    /// An encoder that also writes each structured record's original line
+    /// (for destinations that may need it: Loki without structured metadata).
+    pub fn with_original() -> Self {
+        RecordEncoder {
+            original: true,
+            ..RecordEncoder::default()
+        }
+    }
+
     /// Appends `r` as one `log_records` field: tag, length, `LogRecord`.
     pub fn append(&self, r: &Record, out: &mut Vec<u8>) {
         let len = self.record_len(r);
@@ -209,6 +224,9 @@ impl RecordEncoder {
         for (k, v) in &r.attributes {
             len += field_len(key_value_len(k.as_bytes(), v));
         }
+        if self.original && !r.original.is_empty() {
+            len += field_len(field_len(ORIGINAL.len()) + field_len(field_len(r.original.len())));
+        }
         if r.flags != 0 {
             len += 5;
         }
@@ -247,6 +265,14 @@ impl RecordEncoder {
         }
         for (k, v) in &r.attributes {
             put_key_value(out, LR_ATTRIBUTES, k.as_bytes(), v);
+        }
+        if self.original && !r.original.is_empty() {
+            put_key_value(
+                out,
+                LR_ATTRIBUTES,
+                ORIGINAL.as_bytes(),
+                &Value::Str(r.original.clone()),
+            );
         }
         if r.flags != 0 {
             out.push(LR_FLAGS);
@@ -313,6 +339,7 @@ fn read_record(chunk: &Bytes, range: std::ops::Range<usize>) -> Result<Record, D
                     (SPLIT_ID, Value::Int(i)) => split.0 = Some(*i as u64),
                     (SPLIT_INDEX, Value::Int(i)) => split.1 = Some(*i as u32),
                     (SPLIT_LAST, Value::Bool(b)) => split.2 = Some(*b),
+                    (ORIGINAL, Value::Str(s)) => r.original = s.clone(),
                     _ => r.attributes.push((key, value)),
                 }
             }
@@ -508,7 +535,6 @@ mod tests {
 
     #[test]
     fn records_read_back_equal_what_was_written() {
-        let enc = RecordEncoder::default();
         let mut bytes = Vec::new();
         let mut lifecycle = Record::new(
             Stream::Lifecycle,
@@ -517,7 +543,10 @@ mod tests {
         );
         lifecycle.event_name = Str::from("logwrap.process.exit");
         let plain = Record::new(Stream::Stdout, 2, Value::Str(Str::from("hi")));
-        let written = [full_record(), lifecycle, plain];
+        let mut structured = Record::new(Stream::Stdout, 3, Value::Str(Str::from("bad")));
+        structured.original = Str::from(r#"{"msg":"bad","user":"x"}"#);
+        let written = [full_record(), lifecycle, plain, structured.clone()];
+        let enc = RecordEncoder::with_original();
         for r in &written {
             enc.append(r, &mut bytes);
         }
@@ -525,6 +554,12 @@ mod tests {
         let mut read_back = Vec::new();
         read(&chunk, &mut read_back).unwrap();
         assert_eq!(read_back, written);
+        // Without the flag, the original line is not written.
+        let mut plain_bytes = Vec::new();
+        RecordEncoder::default().append(&structured, &mut plain_bytes);
+        let mut read_back = Vec::new();
+        read(&Bytes::from(plain_bytes), &mut read_back).unwrap();
+        assert!(read_back[0].original.is_empty());
     }
 
     #[test]

@@ -113,6 +113,15 @@ pub struct ChunkBuilder {
 }
 
 impl ChunkBuilder {
+    /// A builder whose chunks also carry each structured record's original
+    /// line (see [`log_record::ORIGINAL`]).
+    pub fn with_original() -> Self {
+        ChunkBuilder {
+            encoder: RecordEncoder::with_original(),
+            ..ChunkBuilder::default()
+        }
+    }
+
     pub fn append(&mut self, record: &Record) {
         self.encoder.append(record, &mut self.pending);
         self.records += 1;

@@ -88,6 +88,9 @@ pub struct LokiConfig {
     pub labels: Vec<LokiLabel>,
     /// Send structured metadata. Default on.
     pub structured_metadata: bool,
+    /// Without structured metadata, send the severity as a `level` label
+    /// (trace, debug, info, warn, error or fatal). Default on.
+    pub level_label: bool,
     pub timeout: Duration,
     pub tls: TlsOptions,
 }
@@ -151,11 +154,13 @@ impl LokiExporter {
             {
                 tracing::warn!(
                     destination = "loki",
+                    level_label = self.config.level_label,
                     "Loki does not accept structured metadata (before 2.9, or allow_structured_metadata: false); \
-                     sending without it from now on"
+                     sending lines as they were written from now on (| json and | logfmt recover their fields)"
                 );
                 self.structured_metadata.store(false, Ordering::Relaxed);
-                self.push(&streams).await
+                // Lines and labels change without metadata: group again.
+                self.push(&self.group(records)).await
             }
             other => other,
         }
@@ -209,13 +214,20 @@ impl LokiExporter {
         for r in records {
             let labels = self.labels_of(r);
             let key = selector(&labels);
+            let with_metadata = self.structured_metadata.load(Ordering::Relaxed);
+            let line = if !with_metadata && !r.original.is_empty() {
+                // The fields travel in the line, as the program wrote it.
+                r.original.as_str().to_string()
+            } else {
+                line_of(&r.body)
+            };
             let entry = Entry {
                 timestamp: if r.time_unix_nano != 0 {
                     r.time_unix_nano
                 } else {
                     r.observed_unix_nano
                 },
-                line: line_of(&r.body),
+                line,
                 metadata: self.metadata_of(r),
             };
             match streams.iter_mut().find(|(k, _, _)| *k == key) {
@@ -242,6 +254,16 @@ impl LokiExporter {
 
     fn labels_of(&self, r: &Record) -> Vec<(String, String)> {
         let mut labels = vec![("service_name".to_string(), self.service_name.clone())];
+        // Without structured metadata the severity has nowhere else to go.
+        // Six values at most (the OTel severity ranges), so it multiplies
+        // the streams by six at worst: the low cardinality Loki's label
+        // guidance asks for. A user's own `level` label wins.
+        if self.config.level_label
+            && !self.structured_metadata.load(Ordering::Relaxed)
+            && r.severity.number.0 != 0
+        {
+            labels.push(("level".to_string(), level_of(r.severity.number).to_string()));
+        }
         for label in &self.config.labels {
             let value = match &label.value {
                 LabelValue::Static(v) => Some(v.clone()),
@@ -381,6 +403,18 @@ fn line_of(body: &Value) -> String {
         Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
         Value::Empty => String::new(),
         other => stringify(other),
+    }
+}
+
+/// The severity range's name, lowercase: the bounded label value.
+fn level_of(number: crate::record::SeverityNumber) -> &'static str {
+    match number.0 {
+        1..=4 => "trace",
+        5..=8 => "debug",
+        9..=12 => "info",
+        13..=16 => "warn",
+        17..=20 => "error",
+        _ => "fatal",
     }
 }
 
@@ -539,6 +573,7 @@ mod tests {
                 auth: Auth::default(),
                 labels,
                 structured_metadata: true,
+                level_label: true,
                 timeout: Duration::from_secs(1),
                 tls: TlsOptions::default(),
             },

@@ -405,19 +405,23 @@ enum Delivered {
     OutOfTime,
 }
 
-/// Resolves at the shutdown deadline (never, while there is none).
+/// Resolves at the shutdown deadline (never, while there is none); a
+/// deadline brought forward (a second signal) counts from then.
 async fn deadline_passed(shutdown: &ShutdownSignal) {
     let mut shutdown = shutdown.clone();
     loop {
         let deadline = *shutdown.borrow_and_update();
-        match deadline {
-            Some(deadline) => {
-                tokio::time::sleep_until(deadline.into()).await;
-                return;
-            }
-            None => {
-                if shutdown.changed().await.is_err() {
-                    std::future::pending::<()>().await;
+        let sleep = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now).into());
+        tokio::select! {
+            () = sleep, if deadline.is_some() => return,
+            changed = shutdown.changed() => {
+                if changed.is_err() {
+                    // The app is gone: keep the deadline it last set.
+                    match deadline {
+                        Some(d) => tokio::time::sleep_until(d.into()).await,
+                        None => std::future::pending().await,
+                    }
+                    return;
                 }
             }
         }
@@ -765,5 +769,35 @@ impl Replayer {
                 shared.clone()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::buffer::{QueueConfig, WhenFull, queue};
+    use crate::record::{Str, Stream, Value};
+
+    #[tokio::test]
+    async fn a_delivery_that_panics_still_gives_its_budget_back() {
+        let (tx, rx) = queue(QueueConfig {
+            max_bytes: 1 << 20,
+            when_full: WhenFull::DropNewest,
+            stall_timeout: Duration::from_secs(1),
+        });
+        let record = Record::new(Stream::Stdout, 1, Value::Str(Str::from("x")));
+        tx.push(crate::encode::chunk_of(&[record]));
+        let chunk = rx.try_recv().unwrap();
+        assert!(rx.budget().held() > 0);
+        let release = Release {
+            budget: rx.budget(),
+            weight: chunk.weight,
+        };
+        let delivery = tokio::spawn(async move {
+            let _release = release;
+            panic!("a bug in delivery");
+        });
+        assert!(delivery.await.is_err());
+        assert_eq!(rx.budget().held(), 0);
     }
 }

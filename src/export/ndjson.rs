@@ -131,16 +131,29 @@ impl FileExporter {
         }
     }
 
+    /// Appends the records as one write; a write that fails part-way (a
+    /// full disk) is cut back to where it started, so a retry never
+    /// duplicates records or glues two onto one line.
     pub async fn export(&self, records: &[Record]) -> Result<Accepted, ExportError> {
         let mut buf = Vec::with_capacity(records.len() * 300);
         self.lines.render(records, &mut buf);
-        let mut file = self.file.lock().await;
+        let mut slot = self.file.lock().await;
         // One write per batch of a few hundred KiB: short enough to do here.
-        let written = open(&self.path, &mut file)?.write_all(&buf);
+        let file = open(&self.path, &mut slot)?;
+        let start = file.metadata().map(|m| m.len());
+        let written = file.write_all(&buf);
         if let Err(e) = written {
-            *file = None;
+            let cut = start.and_then(|len| file.set_len(len));
+            *slot = None;
+            let reason = match cut {
+                Ok(()) => format!("cannot write to {}: {e}", self.path.display()),
+                Err(cut) => format!(
+                    "cannot write to {}: {e}; cutting the partial write back failed too ({cut}), so the file may hold a torn line",
+                    self.path.display()
+                ),
+            };
             return Err(ExportError::Retryable {
-                reason: format!("cannot write to {}: {e}", self.path.display()),
+                reason,
                 after: None,
             });
         }

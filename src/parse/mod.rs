@@ -101,6 +101,18 @@ impl Default for ParseConfig {
     }
 }
 
+/// A structured line's text, kept beside the message that became its body
+/// (a clone of the shared read buffer, not a copy). Only called once a
+/// structured parser accepted the line, which it does only for UTF-8 text.
+fn keep_original(record: &mut Record, text: &Bytes) {
+    if matches!(&record.body, Value::Str(body) if body.len() == text.len()) {
+        return;
+    }
+    // SAFETY: `structured` accepts a line only after it is known to be
+    // UTF-8 (the reader's check, or its own).
+    record.original = unsafe { Str::from_utf8_validated(text.clone()) };
+}
+
 /// The attribute holding a parsed time that was not believable.
 pub const ORIGINAL_TIME: &str = "logwrap.original_time";
 
@@ -233,6 +245,11 @@ impl Parser {
             return;
         };
         if !p.extra.is_empty() {
+            if !p.record.original.is_empty() {
+                let mut original = p.record.original.as_bytes().to_vec();
+                original.extend_from_slice(&p.extra);
+                p.record.original = Str::from_utf8(Bytes::from(original)).unwrap_or_default();
+            }
             let mut body = match &p.record.body {
                 Value::Str(s) => s.as_bytes().to_vec(),
                 Value::Bytes(b) => b.to_vec(),
@@ -267,12 +284,14 @@ impl Parser {
             && let Some(found) =
                 self.structured(&mut record, &text, utf8, observed, json::parse_object)
         {
+            keep_original(&mut record, &text);
             return (record, found);
         }
         if matches!(mode, ParseMode::Auto | ParseMode::Logfmt)
             && memchr::memchr(b'=', &text).is_some()
             && let Some(found) = self.structured(&mut record, &text, utf8, observed, logfmt::parse)
         {
+            keep_original(&mut record, &text);
             return (record, found);
         }
         let mut found = false;
