@@ -163,14 +163,25 @@ where
 }
 
 /// Starts a gRPC LogsService; returns its URL.
+///
+/// Its connections have TCP_NODELAY, as a collector's do (Go's net package
+/// sets it on every TCP connection): without it, the small frames of each
+/// answer wait for the client's delayed ACK, and every call took milliseconds
+/// of idle time whatever logwrap did.
 fn start_grpc_receiver(counts: Arc<Counts>) -> String {
     serve_on_thread(|listener| async move {
+        use tokio_stream::StreamExt;
         let service = opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::LogsServiceServer::new(GrpcCounter(counts))
             .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
             .max_decoding_message_size(64 << 20);
+        let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener).map(|stream| {
+            stream.inspect(|s| {
+                let _ = s.set_nodelay(true);
+            })
+        });
         tonic::transport::Server::builder()
             .add_service(service)
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
+            .serve_with_incoming(incoming)
             .await
             .unwrap();
     })
@@ -181,6 +192,7 @@ fn start_receiver(counts: Arc<Counts>) -> String {
     serve_on_thread(|listener| async move {
         loop {
             let (stream, _) = listener.accept().await.unwrap();
+            let _ = stream.set_nodelay(true);
             let counts = counts.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |req| handle(req, counts.clone()));
