@@ -276,13 +276,13 @@ impl LineSplitter {
         let utf8 = std::str::from_utf8(region).is_ok();
         let shared = self.regions.region(region);
         for &(start, end, split) in &self.cuts {
-            emit(Line {
-                stream: self.stream,
-                observed_unix_nano: observed,
-                bytes: shared.slice(start..end),
+            emit(Line::from_checked(
+                self.stream,
+                observed,
+                shared.slice(start..end),
                 utf8,
                 split,
-            });
+            ));
         }
         self.buf.copy_within(consumed..self.filled, 0);
         self.filled -= consumed;
@@ -521,9 +521,9 @@ mod tests {
         let mut out = Vec::new();
         for r in reads {
             splitter.extend(r);
-            splitter.drain(1, &mut |l: Line| out.push((l.bytes.to_vec(), l.split)));
+            splitter.drain(1, &mut |l: Line| out.push((l.bytes().to_vec(), l.split())));
         }
-        splitter.finish(2, &mut |l: Line| out.push((l.bytes.to_vec(), l.split)));
+        splitter.finish(2, &mut |l: Line| out.push((l.bytes().to_vec(), l.split())));
         out
     }
 
@@ -547,9 +547,9 @@ mod tests {
             let mut src = std::io::Cursor::new(r.to_vec());
             let got = splitter.read_from(&mut src).unwrap().to_vec();
             pieces.push(got);
-            splitter.drain(1, &mut |l: Line| out.push(l.bytes.to_vec()));
+            splitter.drain(1, &mut |l: Line| out.push(l.bytes().to_vec()));
         }
-        splitter.finish(2, &mut |l: Line| out.push(l.bytes.to_vec()));
+        splitter.finish(2, &mut |l: Line| out.push(l.bytes().to_vec()));
         assert_eq!(pieces[0], first[..READ_CHUNK]);
         assert_eq!(pieces[3], b"", "EOF reads nothing");
         let text = first[..READ_CHUNK].to_vec();
@@ -679,9 +679,9 @@ mod tests {
         let mut splitter = LineSplitter::new(Stream::Stderr, 100);
         let mut flags = Vec::new();
         splitter.extend(b"good\n");
-        splitter.drain(1, &mut |l: Line| flags.push(l.utf8));
+        splitter.drain(1, &mut |l: Line| flags.push(l.is_utf8()));
         splitter.extend(b"bad \xc3\n");
-        splitter.drain(1, &mut |l: Line| flags.push(l.utf8));
+        splitter.drain(1, &mut |l: Line| flags.push(l.is_utf8()));
         assert_eq!(flags, [true, false]);
     }
 }
