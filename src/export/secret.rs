@@ -6,7 +6,8 @@
 //! token an hour later. So a file secret is checked (one `stat`) before every
 //! use and re-read when its modification time, size or inode changed.
 //!
-//! Values never reach logs, errors or `Debug` output.
+//! Values never reach logs, errors or `Debug` output, and [`mask_url`] is
+//! how every URL logwrap prints loses the secrets it may carry (issue 13).
 
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
@@ -99,6 +100,57 @@ impl FileSecret {
     }
 }
 
+/// A URL as logwrap prints it: userinfo (`user:password@`) becomes `****@`,
+/// every query value `****` (names stay, so one can still tell `?api_key=`
+/// from `?tenant=`), and a fragment `#****`. Works on text that is not a
+/// valid URL too (a usage error quotes what the user typed), since that is
+/// exactly where a password can sit next to a typo.
+pub fn mask_url(raw: &str) -> String {
+    let authority_start = raw.find("://").map_or(0, |i| i + 3);
+    let after = &raw[authority_start..];
+    let authority_len = after.find(['/', '?', '#']).unwrap_or(after.len());
+    let (authority, rest) = after.split_at(authority_len);
+    let mut out = String::with_capacity(raw.len());
+    out.push_str(&raw[..authority_start]);
+    match authority.rfind('@') {
+        Some(at) => {
+            out.push_str("****");
+            out.push_str(&authority[at..]);
+        }
+        None => out.push_str(authority),
+    }
+    let (before_fragment, fragment) = match rest.find('#') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match before_fragment.split_once('?') {
+        Some((path, query)) => {
+            out.push_str(path);
+            out.push('?');
+            for (i, pair) in query.split('&').enumerate() {
+                if i > 0 {
+                    out.push('&');
+                }
+                match pair.split_once('=') {
+                    Some((name, _)) => {
+                        out.push_str(name);
+                        out.push_str("=****");
+                    }
+                    None if pair.is_empty() => {}
+                    None => out.push_str("****"),
+                }
+            }
+        }
+        None => out.push_str(before_fragment),
+    }
+    if fragment.len() > 1 {
+        out.push_str("#****");
+    } else {
+        out.push_str(fragment);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +183,23 @@ mod tests {
                 .contains("empty")
         );
         assert!(!format!("{:?}", Secret::Literal("s3cr3t".into())).contains("s3cr3t"));
+    }
+
+    #[test]
+    fn urls_lose_userinfo_query_values_and_fragments() {
+        for (raw, shown) in [
+            ("http://collector:4318", "http://collector:4318"),
+            (
+                "https://u:pw@loki:3100/push?token=abc&x=1#frag",
+                "https://****@loki:3100/push?token=****&x=****#****",
+            ),
+            ("http://u@h/?bare", "http://****@h/?****"),
+            // Not a URL (a port out of range): masked all the same.
+            ("http://u:pw@h:99999/", "http://****@h:99999/"),
+            ("h:4317", "h:4317"),
+            ("http://h/p?", "http://h/p?"),
+        ] {
+            assert_eq!(mask_url(raw), shown, "{raw}");
+        }
     }
 }
