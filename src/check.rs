@@ -12,6 +12,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::config::{Config, ExporterConfig};
+use crate::export::secret::mask_url;
 use crate::export::{ExportError, Exporter};
 use crate::record::{Record, Severity, SeverityNumber, Str, Stream, Value};
 
@@ -173,9 +174,9 @@ pub async fn run(config: &Config, resource: &[(Str, Value)]) -> Vec<Verdict> {
 
 fn describe(e: &ExporterConfig) -> String {
     match e {
-        ExporterConfig::Otlp(o) => format!("otlp {}", o.url),
-        ExporterConfig::Loki(l) => format!("loki {}", l.url),
-        ExporterConfig::Http(h) => format!("http {}", h.url),
+        ExporterConfig::Otlp(o) => format!("otlp {}", mask_url(&o.url)),
+        ExporterConfig::Loki(l) => format!("loki {}", mask_url(&l.url)),
+        ExporterConfig::Http(h) => format!("http {}", mask_url(&h.url)),
         ExporterConfig::File(p) => format!("file {}", p.display()),
         ExporterConfig::Console => "console".to_string(),
     }

@@ -29,7 +29,7 @@ use crate::cli::{Cli, Compression, ExporterKind};
 use crate::export::http::Auth;
 use crate::export::loki::{self, LabelValue, LokiConfig, LokiLabel};
 use crate::export::ndjson::HttpConfig;
-use crate::export::secret::Secret;
+use crate::export::secret::{Secret, mask_url};
 use crate::export::tls::TlsOptions;
 use crate::parse::timestamp::TimeConfig;
 use crate::parse::{ParseConfig, ParseMode};
@@ -160,7 +160,7 @@ impl fmt::Debug for OtlpConfig {
         let header_names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
         f.debug_struct("OtlpConfig")
             .field("protocol", &self.protocol)
-            .field("url", &self.url)
+            .field("url", &mask_url(&self.url))
             .field("headers", &header_names)
             .field("compression", &self.compression)
             .field("timeout", &self.timeout)
@@ -716,7 +716,7 @@ fn resolve_otlp(cli: &Cli, tls: &TlsOptions, r: &mut Resolver<'_, impl Env>) -> 
         Some(flag) => match endpoint_url(flag, grpc, insecure, true) {
             Ok(url) => url,
             Err(why) => {
-                r.error("--otlp-endpoint", format!("{flag:?} {why}"));
+                r.error("--otlp-endpoint", format!("{:?} {why}", mask_url(flag)));
                 return None;
             }
         },
@@ -852,13 +852,13 @@ fn otlp_endpoint_from_env(r: &mut Resolver<'_, impl Env>, grpc: bool, insecure: 
     if let Some(raw) = r.env.var("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT") {
         match endpoint_url(&raw, grpc, insecure, false) {
             Ok(url) => return url,
-            Err(why) => r.warn_ignored("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", &raw, why),
+            Err(why) => r.warn_ignored("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", &mask_url(&raw), why),
         }
     }
     if let Some(raw) = r.env.var("OTEL_EXPORTER_OTLP_ENDPOINT") {
         match endpoint_url(&raw, grpc, insecure, true) {
             Ok(url) => return url,
-            Err(why) => r.warn_ignored("OTEL_EXPORTER_OTLP_ENDPOINT", &raw, why),
+            Err(why) => r.warn_ignored("OTEL_EXPORTER_OTLP_ENDPOINT", &mask_url(&raw), why),
         }
     }
     let default = if grpc {
@@ -903,7 +903,7 @@ fn resolve_loki(cli: &Cli, tls: &TlsOptions, r: &mut Resolver<'_, impl Env>) -> 
     let url = match loki::push_url(raw) {
         Ok(url) => url,
         Err(why) => {
-            r.error("--loki-url", format!("{raw:?} {why}"));
+            r.error("--loki-url", format!("{:?} {why}", mask_url(raw)));
             return None;
         }
     };
@@ -1024,7 +1024,7 @@ fn resolve_http(cli: &Cli, tls: &TlsOptions, r: &mut Resolver<'_, impl Env>) -> 
     let url = match check_http_url(raw) {
         Ok(url) => url.to_string(),
         Err(why) => {
-            r.error("--http-url", format!("{raw:?} {why}"));
+            r.error("--http-url", format!("{:?} {why}", mask_url(raw)));
             return None;
         }
     };

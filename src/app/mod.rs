@@ -138,7 +138,10 @@ pub async fn run(
             }
         };
     if let Some(c) = &child {
-        tracing::debug!(pid = c.pid, command = ?config.command, "child started");
+        // The program only: its arguments can hold secrets (issue 13), and
+        // --resource-command-args is the one way to ship them.
+        let program = config.command.first().map(|p| p.to_string_lossy());
+        tracing::debug!(pid = c.pid, program = program.as_deref().unwrap_or(""), "child started");
         if let Some(span) = &trace {
             span.record_pid(c.pid);
         }

@@ -75,7 +75,7 @@ pub struct LokiLabel {
 }
 
 /// Loki destination settings.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LokiConfig {
     /// The push URL (`<base>/loki/api/v1/push`).
     pub url: String,
@@ -90,6 +90,23 @@ pub struct LokiConfig {
     pub structured_metadata: bool,
     pub timeout: Duration,
     pub tls: TlsOptions,
+}
+
+/// The URL masked (a token may ride in its query string or userinfo).
+impl std::fmt::Debug for LokiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LokiConfig")
+            .field("url", &super::secret::mask_url(&self.url))
+            .field("encoding", &self.encoding)
+            .field("compression", &self.compression)
+            .field("tenant", &self.tenant)
+            .field("auth", &self.auth)
+            .field("labels", &self.labels)
+            .field("structured_metadata", &self.structured_metadata)
+            .field("timeout", &self.timeout)
+            .field("tls", &self.tls)
+            .finish()
+    }
 }
 
 pub struct LokiExporter {

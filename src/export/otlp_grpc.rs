@@ -25,7 +25,7 @@ use tonic_types::StatusExt;
 use super::otlp_http::accepted_from;
 use super::otlp_proto::RequestEncoder;
 use super::retry::{Disposition, classify_grpc};
-use super::secret::Secret;
+use super::secret::{Secret, mask_url};
 use super::{Accepted, ExportError, tls};
 use crate::config::OtlpConfig;
 use crate::record::{Record, Str, Value};
@@ -38,6 +38,7 @@ pub struct OtlpGrpcExporter {
     bearer: Option<Secret>,
     timeout: Duration,
     encoder: RequestEncoder,
+    /// The endpoint as it may be printed (masked).
     endpoint: String,
 }
 
@@ -64,7 +65,7 @@ impl OtlpGrpcExporter {
             bearer: config.bearer_token.clone(),
             timeout: config.timeout,
             encoder: RequestEncoder::new(resource, "logwrap", env!("CARGO_PKG_VERSION")),
-            endpoint: config.url.clone(),
+            endpoint: mask_url(&config.url),
         })
     }
 
@@ -107,7 +108,7 @@ impl OtlpGrpcExporter {
 /// span exporter (`trace`).
 pub fn channel(config: &OtlpConfig) -> Result<Channel, String> {
     let endpoint = Endpoint::from_shared(config.url.clone())
-        .map_err(|e| format!("bad gRPC endpoint {}: {e}", config.url))?
+        .map_err(|e| format!("bad gRPC endpoint {}: {e}", mask_url(&config.url)))?
         .connect_timeout(config.timeout.min(Duration::from_secs(10)))
         .timeout(config.timeout);
     // hyper-rustls sets ALPN itself (h2, from enable_http2) and insists on an empty list.
