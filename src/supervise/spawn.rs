@@ -8,6 +8,11 @@
 //! interactive child can still read the terminal instead of being stopped by
 //! SIGTTIN. A background logwrap never takes the terminal from the shell.
 //!
+//! The child's environment is logwrap's, minus logwrap's own secrets
+//! ([`crate::cli::CHILD_HIDDEN_ENV`]: header values, passwords, tokens and
+//! the files that hold them): what a child inherits it may print, and
+//! logwrap would ship that line.
+//!
 //! The `pre_exec` hook empties the signal mask (std passes the parent's mask
 //! on, and logwrap blocks every signal it forwards) and resets every
 //! disposition to its default, so a signal that logwrap's own parent ignored
@@ -61,6 +66,9 @@ pub fn spawn(argv: &[OsString], options: &SpawnOptions) -> Result<Spawned, Spawn
     };
     let mut command = Command::new(&program);
     command.args(&argv[1..]).stdin(Stdio::inherit());
+    for key in crate::cli::CHILD_HIDDEN_ENV {
+        command.env_remove(key);
+    }
     for (key, value) in &options.default_env {
         if std::env::var_os(key).is_none() {
             command.env(key, value);
