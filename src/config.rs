@@ -378,6 +378,8 @@ pub fn resolve(cli: Cli, env: &impl Env) -> Result<Resolved, ConfigErrors> {
         }
     }
 
+    check_named_files(&cli, &mut r);
+
     let max_line_bytes = cli.max_line_bytes.unwrap_or(DEFAULT_MAX_LINE_BYTES);
     if max_line_bytes < 16 {
         r.error(
@@ -825,6 +827,36 @@ fn resolve_otlp(cli: &Cli, tls: &TlsOptions, r: &mut Resolver<'_, impl Env>) -> 
     })
 }
 
+/// The files the options name for logwrap to read (tokens, passwords, PEM
+/// files) are read once here, so that a wrong path, a FIFO, a device or a
+/// huge file is a usage error at start (exit 2) instead of a hang or a
+/// failure at the first export (issue 13). The same bounded, non-blocking
+/// read is used when they are read again later. Paths that come from
+/// `OTEL_*` variables are not checked here: a bad OTel value is warned
+/// about where it is used, never fatal.
+fn check_named_files(cli: &Cli, r: &mut Resolver<'_, impl Env>) {
+    use crate::export::secret::{MAX_SECRET_FILE, read_small_file};
+    use crate::export::tls::MAX_PEM_FILE;
+    let files = [
+        ("--otlp-bearer-token-file", &cli.otlp_bearer_token_file, MAX_SECRET_FILE),
+        ("--loki-password-file", &cli.loki_password_file, MAX_SECRET_FILE),
+        ("--loki-bearer-token-file", &cli.loki_bearer_token_file, MAX_SECRET_FILE),
+        ("--http-bearer-token-file", &cli.http_bearer_token_file, MAX_SECRET_FILE),
+        ("--otlp-certificate", &cli.otlp_certificate, MAX_PEM_FILE),
+        ("--otlp-client-certificate", &cli.otlp_client_certificate, MAX_PEM_FILE),
+        ("--otlp-client-key", &cli.otlp_client_key, MAX_PEM_FILE),
+        ("--tls-ca-file", &cli.tls_ca_file, MAX_PEM_FILE),
+        ("--tls-client-cert", &cli.tls_client_cert, MAX_PEM_FILE),
+        ("--tls-client-key", &cli.tls_client_key, MAX_PEM_FILE),
+    ];
+    for (setting, path, max) in files {
+        let Some(path) = path else { continue };
+        if let Err(e) = read_small_file(path, max) {
+            r.error(setting, format!("cannot read {}: {e}", path.display()));
+        }
+    }
+}
+
 /// OTel booleans: true only for "true" (any case); other non-empty values
 /// are warned about (configuration spec, "Boolean").
 fn otel_bool(r: &mut Resolver<'_, impl Env>, suffix: &str) -> bool {
@@ -1146,6 +1178,15 @@ fn resolve_batch(cli: &Cli, r: &mut Resolver<'_, impl Env>) -> BatchConfig {
 mod tests {
     use super::*;
     use clap::Parser;
+
+    /// A real, small file for an option that names a file logwrap reads
+    /// (those are read at start); leaked, as the tables hold &'static str.
+    fn real_file(name: &str) -> &'static str {
+        let dir = Box::leak(Box::new(tempfile::tempdir().unwrap()));
+        let path = dir.path().join(name);
+        std::fs::write(&path, "x").unwrap();
+        Box::leak(path.to_str().unwrap().to_string().into_boxed_str())
+    }
 
     fn cli(args: &[&str]) -> Cli {
         let mut argv = vec!["logwrap"];
@@ -1494,7 +1535,7 @@ mod tests {
                 "/g.pem",
                 "/l.pem",
                 "--otlp-certificate",
-                "/f.pem",
+                real_file("f.pem"),
                 |c| format!("{:?}", c.tls.ca_file),
             ),
         ];
@@ -1588,6 +1629,7 @@ mod tests {
 
     #[test]
     fn tls_file_precedence() {
+        let (shared, flag) = (real_file("shared.pem"), real_file("flag.pem"));
         let env = [
             ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/generic/ca.pem"),
             ("OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", "/logs/ca.pem"),
@@ -1595,22 +1637,22 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "/c.key"),
         ];
         let r = resolve_with(
-            &["--exporter", "otlp", "--tls-ca-file", "/shared.pem"],
+            &["--exporter", "otlp", "--tls-ca-file", shared],
             &env,
         )
         .unwrap();
         assert_eq!(otlp(&r).tls.ca_file, Some(PathBuf::from("/logs/ca.pem")));
         assert_eq!(otlp(&r).tls.client_cert, Some(PathBuf::from("/c.pem")));
         let r = resolve_with(
-            &["--exporter", "otlp", "--otlp-certificate", "/flag.pem"],
+            &["--exporter", "otlp", "--otlp-certificate", flag],
             &env,
         )
         .unwrap();
-        assert_eq!(otlp(&r).tls.ca_file, Some(PathBuf::from("/flag.pem")));
-        let r = resolve_with(&["--exporter", "otlp", "--tls-ca-file", "/shared.pem"], &[]).unwrap();
+        assert_eq!(otlp(&r).tls.ca_file, Some(PathBuf::from(flag)));
+        let r = resolve_with(&["--exporter", "otlp", "--tls-ca-file", shared], &[]).unwrap();
         assert_eq!(
             otlp(&r).tls.ca_file,
-            Some(PathBuf::from("/shared.pem")),
+            Some(PathBuf::from(shared)),
             "the shared flag is the fallback"
         );
         let e = resolve_with(

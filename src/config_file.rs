@@ -27,6 +27,10 @@ use crate::cli::Cli;
 use crate::config::{Config, Env, ExporterConfig};
 use crate::export::secret::mask_url;
 
+/// A configuration file is a few KiB of TOML; 4 MiB is far beyond any
+/// real one and still quick to read and parse.
+pub const MAX_CONFIG_FILE: u64 = 4 * 1024 * 1024;
+
 /// Options a file may not set: they are about the file or the invocation.
 const NOT_IN_FILE: &[&str] = &["config", "print-config", "help", "version"];
 
@@ -99,8 +103,11 @@ pub fn apply(
     let Some(path) = matches.get_one::<std::path::PathBuf>("config").cloned() else {
         return Ok((argv, BTreeSet::new()));
     };
-    let text = std::fs::read_to_string(&path)
+    // Bounded, regular files only, and never blocking on a FIFO (issue 13).
+    let text = crate::export::secret::read_small_file(&path, MAX_CONFIG_FILE)
         .map_err(|e| format!("--config {}: cannot read it: {e}", path.display()))?;
+    let text = String::from_utf8(text)
+        .map_err(|_| format!("--config {}: not UTF-8 text (TOML is UTF-8)", path.display()))?;
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         let line = e
             .span()
