@@ -31,7 +31,7 @@ fn kind_of(file_type: std::fs::FileType) -> Option<&'static str> {
     } else if file_type.is_dir() {
         Some("a directory")
     } else if file_type.is_fifo() {
-        Some("a named pipe (FIFO)")
+        Some("a named pipe")
     } else if file_type.is_char_device() {
         Some("a character device")
     } else if file_type.is_block_device() {
