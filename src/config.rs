@@ -725,10 +725,11 @@ fn resolve_otlp(cli: &Cli, tls: &TlsOptions, r: &mut Resolver<'_, impl Env>) -> 
         None => otlp_endpoint_from_env(r, grpc, insecure),
     };
 
+    let bearer_file = cli.otlp_bearer_token_file.is_some();
     let headers = if !cli.otlp_headers.is_empty() {
         let mut headers = Vec::new();
         for h in &cli.otlp_headers {
-            match parse_header(h) {
+            match parse_header(h).and_then(|kv| not_owned(kv, grpc, bearer_file)) {
                 Ok(kv) => headers.push(kv),
                 Err(why) => r.error("--otlp-header", why),
             }
@@ -736,7 +737,19 @@ fn resolve_otlp(cli: &Cli, tls: &TlsOptions, r: &mut Resolver<'_, impl Env>) -> 
         headers
     } else if let Some((name, raw)) = r.otlp_var("HEADERS") {
         match parse_header_list(&raw) {
-            Ok(headers) => headers,
+            // A header logwrap owns is dropped alone, with a warning: the
+            // variable may be meant for an SDK too (see the module docs).
+            Ok(headers) => headers
+                .into_iter()
+                .filter_map(|kv| match not_owned(kv, grpc, bearer_file) {
+                    Ok(kv) => Some(kv),
+                    Err(why) => {
+                        r.warnings
+                            .push(format!("ignoring a header of {name}: {why}"));
+                        None
+                    }
+                })
+                .collect(),
             Err(why) => {
                 // The value may hold a secret: name the problem, not the value.
                 r.warnings.push(format!("ignoring {name}: {why}"));
@@ -838,12 +851,32 @@ fn check_named_files(cli: &Cli, r: &mut Resolver<'_, impl Env>) {
     use crate::export::secret::{MAX_SECRET_FILE, read_small_file};
     use crate::export::tls::MAX_PEM_FILE;
     let files = [
-        ("--otlp-bearer-token-file", &cli.otlp_bearer_token_file, MAX_SECRET_FILE),
-        ("--loki-password-file", &cli.loki_password_file, MAX_SECRET_FILE),
-        ("--loki-bearer-token-file", &cli.loki_bearer_token_file, MAX_SECRET_FILE),
-        ("--http-bearer-token-file", &cli.http_bearer_token_file, MAX_SECRET_FILE),
+        (
+            "--otlp-bearer-token-file",
+            &cli.otlp_bearer_token_file,
+            MAX_SECRET_FILE,
+        ),
+        (
+            "--loki-password-file",
+            &cli.loki_password_file,
+            MAX_SECRET_FILE,
+        ),
+        (
+            "--loki-bearer-token-file",
+            &cli.loki_bearer_token_file,
+            MAX_SECRET_FILE,
+        ),
+        (
+            "--http-bearer-token-file",
+            &cli.http_bearer_token_file,
+            MAX_SECRET_FILE,
+        ),
         ("--otlp-certificate", &cli.otlp_certificate, MAX_PEM_FILE),
-        ("--otlp-client-certificate", &cli.otlp_client_certificate, MAX_PEM_FILE),
+        (
+            "--otlp-client-certificate",
+            &cli.otlp_client_certificate,
+            MAX_PEM_FILE,
+        ),
         ("--otlp-client-key", &cli.otlp_client_key, MAX_PEM_FILE),
         ("--tls-ca-file", &cli.tls_ca_file, MAX_PEM_FILE),
         ("--tls-client-cert", &cli.tls_client_cert, MAX_PEM_FILE),
@@ -1061,8 +1094,9 @@ fn resolve_http(cli: &Cli, tls: &TlsOptions, r: &mut Resolver<'_, impl Env>) -> 
         }
     };
     let mut headers = Vec::new();
+    let bearer_file = cli.http_bearer_token_file.is_some();
     for h in &cli.http_headers {
-        match parse_header(h) {
+        match parse_header(h).and_then(|kv| not_owned(kv, false, bearer_file)) {
             Ok(kv) => headers.push(kv),
             Err(why) => r.error("--http-header", why),
         }
@@ -1130,6 +1164,44 @@ fn parse_header_list(raw: &str) -> Result<Vec<(String, String)>, String> {
     Ok(out)
 }
 
+/// Headers logwrap sets itself, which a user header would contradict
+/// (issue 13): `Host` comes from the URL (another value sends the request
+/// to one virtual host and its TLS name to another), the body headers
+/// describe the body logwrap encodes (`Content-Encoding: gzip` on an
+/// uncompressed body makes the server refuse or misread it), the hop-by-hop
+/// headers belong to the HTTP client, and gRPC's own headers frame the
+/// call. `Authorization` is the user's, unless a bearer token file sets it
+/// too, where one of the two would be silently lost.
+fn owned_header(name: &str, grpc: bool, bearer_file: bool) -> Option<&'static str> {
+    let name = name.to_ascii_lowercase();
+    match name.as_str() {
+        "host" => Some("logwrap sets it from the URL; change the URL instead"),
+        "content-type" | "content-length" => Some("logwrap sets it for the body it sends"),
+        "content-encoding" => Some("logwrap sets it from the compression option"),
+        "transfer-encoding" | "connection" | "keep-alive" | "proxy-connection" | "upgrade"
+        | "te" | "trailer" => Some("the HTTP client manages the connection and sets it"),
+        "authorization" if bearer_file => {
+            Some("the bearer token file sets it; give one or the other")
+        }
+        _ if grpc && name.starts_with("grpc-") => {
+            Some("it is part of gRPC's framing, set by the gRPC client")
+        }
+        _ => None,
+    }
+}
+
+/// `kv` unless logwrap owns that header; the error names it and says why.
+fn not_owned(
+    kv: (String, String),
+    grpc: bool,
+    bearer_file: bool,
+) -> Result<(String, String), String> {
+    match owned_header(&kv.0, grpc, bearer_file) {
+        Some(why) => Err(format!("cannot set header {:?}: {why}", kv.0)),
+        None => Ok(kv),
+    }
+}
+
 fn validate_header(name: &str, value: &str) -> Result<(), String> {
     reqwest::header::HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| format!("{name:?} is not a valid HTTP header name"))?;
@@ -1186,6 +1258,72 @@ mod tests {
         let path = dir.path().join(name);
         std::fs::write(&path, "x").unwrap();
         Box::leak(path.to_str().unwrap().to_string().into_boxed_str())
+    }
+
+    #[test]
+    fn headers_logwrap_owns_are_refused_from_flags_and_dropped_from_otel_variables() {
+        for (args, setting) in [
+            (
+                &["--exporter", "otlp", "--otlp-header", "Host=x"][..],
+                "--otlp-header",
+            ),
+            (
+                &[
+                    "--exporter",
+                    "otlp",
+                    "--otlp-header",
+                    "content-encoding=gzip",
+                ],
+                "--otlp-header",
+            ),
+            (
+                &[
+                    "--exporter",
+                    "otlp",
+                    "--otlp-protocol",
+                    "grpc",
+                    "--otlp-header",
+                    "grpc-encoding=gzip",
+                ],
+                "--otlp-header",
+            ),
+            (
+                &["--http-url", "http://h", "--http-header", "te=trailers"],
+                "--http-header",
+            ),
+        ] {
+            let e = resolve_with(args, &[]).unwrap_err();
+            assert_eq!(e.0[0].setting, setting, "{args:?}");
+        }
+        // Allowed: grpc-* over HTTP means nothing special; authorization
+        // without a token file is the user's.
+        let r = resolve_with(
+            &[
+                "--exporter",
+                "otlp",
+                "--otlp-header",
+                "authorization=Basic x",
+                "--otlp-header",
+                "grpc-x=1",
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(otlp(&r).headers.len(), 2);
+        let r = resolve_with(
+            &["--exporter", "otlp"],
+            &[(
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "api-key=1,content-type=text/plain",
+            )],
+        )
+        .unwrap();
+        assert_eq!(otlp(&r).headers, [("api-key".to_string(), "1".to_string())]);
+        assert!(
+            r.warnings.iter().any(|w| w.contains("content-type")),
+            "{:?}",
+            r.warnings
+        );
     }
 
     fn cli(args: &[&str]) -> Cli {
@@ -1636,18 +1774,10 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/c.pem"),
             ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "/c.key"),
         ];
-        let r = resolve_with(
-            &["--exporter", "otlp", "--tls-ca-file", shared],
-            &env,
-        )
-        .unwrap();
+        let r = resolve_with(&["--exporter", "otlp", "--tls-ca-file", shared], &env).unwrap();
         assert_eq!(otlp(&r).tls.ca_file, Some(PathBuf::from("/logs/ca.pem")));
         assert_eq!(otlp(&r).tls.client_cert, Some(PathBuf::from("/c.pem")));
-        let r = resolve_with(
-            &["--exporter", "otlp", "--otlp-certificate", flag],
-            &env,
-        )
-        .unwrap();
+        let r = resolve_with(&["--exporter", "otlp", "--otlp-certificate", flag], &env).unwrap();
         assert_eq!(otlp(&r).tls.ca_file, Some(PathBuf::from(flag)));
         let r = resolve_with(&["--exporter", "otlp", "--tls-ca-file", shared], &[]).unwrap();
         assert_eq!(

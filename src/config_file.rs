@@ -106,8 +106,12 @@ pub fn apply(
     // Bounded, regular files only, and never blocking on a FIFO (issue 13).
     let text = crate::export::secret::read_small_file(&path, MAX_CONFIG_FILE)
         .map_err(|e| format!("--config {}: cannot read it: {e}", path.display()))?;
-    let text = String::from_utf8(text)
-        .map_err(|_| format!("--config {}: not UTF-8 text (TOML is UTF-8)", path.display()))?;
+    let text = String::from_utf8(text).map_err(|_| {
+        format!(
+            "--config {}: not UTF-8 text (TOML is UTF-8)",
+            path.display()
+        )
+    })?;
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         let line = e
             .span()

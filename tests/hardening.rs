@@ -150,7 +150,10 @@ async fn the_child_does_not_inherit_logwraps_secrets() {
     );
     assert!(env.contains("LOGWRAP_LOKI_USERNAME=u"), "{env}");
     let shipped: Vec<String> = otlp.records().iter().map(body_text).collect();
-    assert!(shipped.iter().any(|b| b.starts_with("PATH=")), "{shipped:?}");
+    assert!(
+        shipped.iter().any(|b| b.starts_with("PATH=")),
+        "{shipped:?}"
+    );
     assert!(!shipped.iter().any(|b| b.contains("s3cret")), "{shipped:?}");
 }
 
@@ -270,7 +273,11 @@ async fn a_token_file_that_is_not_a_small_regular_file_is_refused_at_once() {
     let big = dir.path().join("big-token");
     std::fs::write(&big, "t".repeat(65 * 1024)).unwrap();
     for (option, path, why) in [
-        ("--otlp-bearer-token-file", "/dev/zero", "not a regular file"),
+        (
+            "--otlp-bearer-token-file",
+            "/dev/zero",
+            "not a regular file",
+        ),
         (
             "--otlp-bearer-token-file",
             fifo.to_str().unwrap(),
@@ -432,7 +439,10 @@ async fn closed_stdout(args: &[&str]) {
         .filter(|l| !l.contains("summary:") && !l.contains("records were not delivered"))
         .filter(|l| l.contains("WARN") || l.contains("ERROR"))
         .count();
-    assert!(complaints <= 1, "{args:?}: {complaints} warnings:\n{errors}");
+    assert!(
+        complaints <= 1,
+        "{args:?}: {complaints} warnings:\n{errors}"
+    );
 }
 
 #[tokio::test]
@@ -725,7 +735,10 @@ async fn bad_values_are_found_at_start_even_where_unused() {
         let stderr = run.stderr_text();
         assert_eq!(run.code, Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(setting), "{args:?}: {stderr}");
-        assert!(!run.stdout_text().contains("ran"), "{args:?}: the child ran");
+        assert!(
+            !run.stdout_text().contains("ran"),
+            "{args:?}: the child ran"
+        );
     }
 }
 
@@ -910,7 +923,14 @@ fn code_outside_the_crate_cannot_put_invalid_utf8_into_a_checked_line() {
         )
         .unwrap();
         std::process::Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
-            .args(["--edition", "2024", "--crate-type", "lib", "--emit", "metadata"])
+            .args([
+                "--edition",
+                "2024",
+                "--crate-type",
+                "lib",
+                "--emit",
+                "metadata",
+            ])
             .arg("-L")
             .arg(format!("dependency={}", deps.display()))
             .arg("--extern")
@@ -930,10 +950,7 @@ fn code_outside_the_crate_cannot_put_invalid_utf8_into_a_checked_line() {
         "the getters compile: {}",
         String::from_utf8_lossy(&reads.stderr)
     );
-    let writes = compile(
-        "writes",
-        "line.bytes = (&b\"\\xff\"[..]).into();",
-    );
+    let writes = compile("writes", "line.bytes = (&b\"\\xff\"[..]).into();");
     let errors = String::from_utf8_lossy(&writes.stderr);
     assert!(
         !writes.status.success() && errors.contains("private"),

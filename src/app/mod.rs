@@ -141,7 +141,11 @@ pub async fn run(
         // The program only: its arguments can hold secrets (issue 13), and
         // --resource-command-args is the one way to ship them.
         let program = config.command.first().map(|p| p.to_string_lossy());
-        tracing::debug!(pid = c.pid, program = program.as_deref().unwrap_or(""), "child started");
+        tracing::debug!(
+            pid = c.pid,
+            program = program.as_deref().unwrap_or(""),
+            "child started"
+        );
         if let Some(span) = &trace {
             span.record_pid(c.pid);
         }
