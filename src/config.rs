@@ -300,12 +300,35 @@ pub fn resolve(cli: Cli, env: &impl Env) -> Result<Resolved, ConfigErrors> {
     // Exporters: --exporter names them exactly; otherwise every destination
     // that was given an address, plus what OTEL_LOGS_EXPORTER asks for, and
     // the console when that leaves nothing.
+    //
+    // An OTLP option given to logwrap (flag, LOGWRAP_* or file), such as
+    // `--otlp-protocol grpc` alone, selects OTLP at the spec's default
+    // endpoint (localhost:4317 for gRPC, :4318 for HTTP): in the OTel SDKs
+    // OTLP is the exporter such settings configure, and it sends to that
+    // default unless told otherwise (a collector beside the application is
+    // the common case). Before, such an option was silently ignored and the
+    // records went to the console (issue 13). The OTEL_EXPORTER_OTLP_*
+    // variables other than the endpoint do not select OTLP: they may be
+    // meant for the child's SDK. With --exporter naming the destinations
+    // exactly, an OTLP option without `otlp` among them is an error.
+    let otlp_option = otlp_option_given(&cli);
     let kinds = if !cli.exporter.is_empty() {
+        if let Some(option) = otlp_option
+            && !cli.exporter.contains(&ExporterKind::Otlp)
+        {
+            r.error(
+                option,
+                "is an OTLP option, but --exporter does not include otlp; add otlp to --exporter or drop the option",
+            );
+            // Its value is still checked, so every problem shows at once.
+            let _ = resolve_otlp(&cli, &TlsOptions::default(), &mut r);
+        }
         cli.exporter.clone()
     } else {
         let otel = otel_logs_exporter(&mut r).unwrap_or_default();
         let mut kinds = Vec::new();
         if cli.otlp_endpoint.is_some()
+            || otlp_option.is_some()
             || r.otlp_var("ENDPOINT").is_some()
             || otel.contains(&ExporterKind::Otlp)
         {
@@ -379,6 +402,8 @@ pub fn resolve(cli: Cli, env: &impl Env) -> Result<Resolved, ConfigErrors> {
     }
 
     check_named_files(&cli, &mut r);
+    check_destination_options(&cli, &mut r);
+    check_paths(&cli, &mut r);
 
     let max_line_bytes = cli.max_line_bytes.unwrap_or(DEFAULT_MAX_LINE_BYTES);
     if max_line_bytes < 16 {
@@ -838,6 +863,175 @@ fn resolve_otlp(cli: &Cli, tls: &TlsOptions, r: &mut Resolver<'_, impl Env>) -> 
         tls,
         bearer_token: cli.otlp_bearer_token_file.clone().map(Secret::file),
     })
+}
+
+/// The first OTLP option given to logwrap itself (not through `OTEL_*`),
+/// other than the endpoint.
+fn otlp_option_given(cli: &Cli) -> Option<&'static str> {
+    [
+        ("--otlp-protocol", cli.otlp_protocol.is_some()),
+        ("--otlp-header", !cli.otlp_headers.is_empty()),
+        ("--otlp-compression", cli.otlp_compression.is_some()),
+        ("--otlp-timeout", cli.otlp_timeout.is_some()),
+        ("--otlp-certificate", cli.otlp_certificate.is_some()),
+        (
+            "--otlp-client-certificate",
+            cli.otlp_client_certificate.is_some(),
+        ),
+        ("--otlp-client-key", cli.otlp_client_key.is_some()),
+        ("--otlp-insecure", cli.otlp_insecure),
+        (
+            "--otlp-bearer-token-file",
+            cli.otlp_bearer_token_file.is_some(),
+        ),
+    ]
+    .into_iter()
+    .find_map(|(option, given)| given.then_some(option))
+}
+
+/// Loki and plain-HTTP options need their destination's URL: there is no
+/// default address to send to, so without it they would be silently unused
+/// (issue 13). The defaults of `--loki-encoding` and the compressions
+/// count as not given.
+fn check_destination_options(cli: &Cli, r: &mut Resolver<'_, impl Env>) {
+    if cli.loki_url.is_none() {
+        let loki = [
+            ("--loki-tenant", cli.loki_tenant.is_some()),
+            ("--loki-label", !cli.loki_labels.is_empty()),
+            (
+                "--no-loki-structured-metadata",
+                cli.no_loki_structured_metadata,
+            ),
+            ("--loki-username", cli.loki_username.is_some()),
+            ("--loki-password", cli.loki_password.is_some()),
+            ("--loki-password-file", cli.loki_password_file.is_some()),
+            ("--loki-bearer-token", cli.loki_bearer_token.is_some()),
+            (
+                "--loki-bearer-token-file",
+                cli.loki_bearer_token_file.is_some(),
+            ),
+            (
+                "--loki-encoding",
+                cli.loki_encoding != loki::LokiEncoding::default(),
+            ),
+            (
+                "--loki-compression",
+                cli.loki_compression != Compression::None,
+            ),
+        ];
+        for (option, _) in loki.into_iter().filter(|(_, given)| *given) {
+            r.error(
+                option,
+                "needs --loki-url URL (there is no Loki destination)",
+            );
+        }
+    }
+    if cli.http_url.is_none() {
+        let http = [
+            ("--http-header", !cli.http_headers.is_empty()),
+            (
+                "--http-compression",
+                cli.http_compression != Compression::None,
+            ),
+            (
+                "--http-bearer-token-file",
+                cli.http_bearer_token_file.is_some(),
+            ),
+        ];
+        for (option, _) in http.into_iter().filter(|(_, given)| *given) {
+            r.error(
+                option,
+                "needs --http-url URL (there is no HTTP destination)",
+            );
+        }
+    }
+}
+
+/// `--file` and `--buffer-dir` are checked at start: a directory given as
+/// the output file, a file given as the buffer directory, or a parent that
+/// does not exist or cannot be written would otherwise only show at the
+/// first export, after the run had started (issue 13). Nothing is created
+/// here; the exporter and the disk buffer create what is missing.
+fn check_paths(cli: &Cli, r: &mut Resolver<'_, impl Env>) {
+    use std::path::Path;
+    let writable = |path: &Path, mode: libc::c_int| {
+        let Ok(c) = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()) else {
+            return false;
+        };
+        // SAFETY: a valid NUL-terminated path; access has no other preconditions.
+        unsafe { libc::access(c.as_ptr(), mode) == 0 }
+    };
+    let parent_of = |path: &Path| match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if let Some(file) = &cli.file {
+        let shown = file.display();
+        match std::fs::metadata(file) {
+            Ok(m) if m.is_dir() => r.error(
+                "--file",
+                format!("{shown} is a directory; give a file path in it"),
+            ),
+            Ok(m) if !m.is_file() => r.error(
+                "--file",
+                format!("{shown} is not a regular file (a FIFO or a device); give a file path"),
+            ),
+            Ok(_) if !writable(file, libc::W_OK) => r.error(
+                "--file",
+                format!("{shown} cannot be written (permissions or a read-only filesystem)"),
+            ),
+            Ok(_) => {}
+            Err(_) => {
+                let parent = parent_of(file);
+                if !parent.is_dir() {
+                    r.error(
+                        "--file",
+                        format!(
+                            "the directory of {shown} ({}) does not exist",
+                            parent.display()
+                        ),
+                    );
+                } else if !writable(&parent, libc::W_OK | libc::X_OK) {
+                    r.error(
+                        "--file",
+                        format!(
+                            "{shown} cannot be created: {} is not writable",
+                            parent.display()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(dir) = &cli.buffer_dir {
+        let shown = dir.display();
+        // The directory, or the nearest ancestor that exists (the disk
+        // buffer creates the rest).
+        let mut existing = dir.clone();
+        while std::fs::symlink_metadata(&existing).is_err() {
+            let up = parent_of(&existing);
+            if up == existing {
+                break; // "." itself is gone
+            }
+            existing = up;
+        }
+        if !existing.is_dir() {
+            let what = if existing == *dir {
+                format!("{shown} is not a directory")
+            } else {
+                format!(
+                    "{} (on the way to {shown}) is not a directory",
+                    existing.display()
+                )
+            };
+            r.error("--buffer-dir", what);
+        } else if !writable(&existing, libc::W_OK | libc::X_OK) {
+            r.error(
+                "--buffer-dir",
+                format!("{} is not writable", existing.display()),
+            );
+        }
+    }
 }
 
 /// The files the options name for logwrap to read (tokens, passwords, PEM
@@ -1455,8 +1649,10 @@ mod tests {
             ]
         );
         let r = resolve_with(&["--otlp-header", "a=b=c", "--otlp-header", "d=e"], &[]).unwrap();
-        // A header flag alone does not select OTLP; console stays the default.
-        assert_eq!(r.config.exporters, [ExporterConfig::Console]);
+        // An OTLP option alone selects OTLP at the default endpoint (issue
+        // 13; it used to leave the console, silently ignoring the header).
+        assert_eq!(otlp(&r).url, "http://localhost:4318/v1/logs");
+        assert!(!r.config.exporters.contains(&ExporterConfig::Console));
         let r = resolve_with(&["--exporter", "otlp", "--otlp-header", "a=b=c"], &[]).unwrap();
         assert_eq!(otlp(&r).headers, [("a".into(), "b=c".into())]);
         let errs =
