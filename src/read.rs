@@ -467,6 +467,10 @@ pub fn run(
                     p.write(data, stream);
                 }
             }
+            // On a terminal's master side (--pty) or a hung-up terminal
+            // on stdin, EIO means every writer is gone: the end, not a
+            // failure (issue 13).
+            Err(error) if error.raw_os_error() == Some(libc::EIO) && is_terminal(&src) => break,
             Err(error) => {
                 tracing::warn!(stream = stream.as_str(), %error, "reading the child's output failed");
                 break;
@@ -477,6 +481,11 @@ pub fn run(
     }
     splitter.finish(now_unix_nano(), &mut |line| sink.line(line));
     sink.end_of_stream();
+}
+
+fn is_terminal(fd: &impl AsRawFd) -> bool {
+    // SAFETY: isatty only inspects the descriptor.
+    unsafe { libc::isatty(fd.as_raw_fd()) == 1 }
 }
 
 /// The wall clock in ns since the epoch (0 if the clock is before 1970).

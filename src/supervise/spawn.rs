@@ -121,8 +121,12 @@ pub fn spawn(argv: &[OsString], options: &SpawnOptions) -> Result<Spawned, Spawn
     }
 }
 
-/// A pseudo-terminal pair; the master is close-on-exec, and the terminal
-/// does no output processing (no `\n` → `\r\n`), so bytes pass unchanged.
+/// A pseudo-terminal pair; both descriptors are close-on-exec (the child
+/// gets the slave as its fds 1 and 2 through dup2, which clears the flag on
+/// those copies, and no other: openpty's own slave fd would otherwise
+/// outlive the exec as an extra descriptor in the child and everything it
+/// starts, issue 13), and the terminal does no output processing (no `\n` →
+/// `\r\n`), so bytes pass unchanged.
 fn open_pty() -> io::Result<(OwnedFd, OwnedFd)> {
     use std::os::fd::FromRawFd;
     let (mut master, mut slave) = (0, 0);
@@ -145,6 +149,7 @@ fn open_pty() -> io::Result<(OwnedFd, OwnedFd)> {
     // SAFETY: plain fcntl/termios calls on descriptors we own.
     unsafe {
         libc::fcntl(master.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC);
+        libc::fcntl(slave.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC);
         let mut attrs = std::mem::zeroed::<libc::termios>();
         if libc::tcgetattr(slave.as_raw_fd(), &mut attrs) == 0 {
             attrs.c_oflag &= !libc::OPOST;
