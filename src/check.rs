@@ -161,6 +161,7 @@ pub async fn run(config: &Config, resource: &[(Str, Value)]) -> Vec<Verdict> {
                     Err(
                         ExportError::Retryable { reason, .. } | ExportError::Permanent { reason },
                     ) => Err((classify(&reason), reason)),
+                    Err(e @ ExportError::Discarded) => Err((Problem::Other, e.to_string())),
                 }
             }
         };
