@@ -110,7 +110,10 @@ pub fn spawn(argv: &[OsString], options: &SpawnOptions) -> Result<Spawned, Spawn
     // SAFETY: getpid and gettid have no preconditions.
     let (parent, on_main_thread) = unsafe {
         let pid = libc::getpid();
-        (pid, libc::syscall(libc::SYS_gettid) == libc::c_long::from(pid))
+        (
+            pid,
+            libc::syscall(libc::SYS_gettid) == libc::c_long::from(pid),
+        )
     };
     let death_signal = on_main_thread.then_some(Parent { pid: parent });
     if !on_main_thread {
