@@ -21,6 +21,9 @@ use crate::record::{Record, Severity, SeverityNumber, Str, Stream, Value};
 pub enum Problem {
     Setup,
     Dns,
+    /// The server answered, but not in the protocol asked for (a gRPC call
+    /// to an HTTP/1.1 port, plaintext to a TLS server).
+    Protocol,
     Connect,
     Tls,
     Auth,
@@ -34,6 +37,7 @@ impl Problem {
         match self {
             Problem::Setup => "configuration",
             Problem::Dns => "DNS",
+            Problem::Protocol => "protocol",
             Problem::Connect => "connect",
             Problem::Tls => "TLS",
             Problem::Auth => "auth",
@@ -47,6 +51,7 @@ impl Problem {
         match self {
             Problem::Setup => "fix the option named above",
             Problem::Dns => "check the host name in the endpoint URL",
+            Problem::Protocol => "check the port and http:// vs https://",
             Problem::Connect => "is the server running, and is the port right?",
             Problem::Tls => {
                 "check https vs http, the CA (--tls-ca-file / --otlp-certificate) and client certificates"
@@ -63,7 +68,10 @@ impl Problem {
 pub fn classify(reason: &str) -> Problem {
     let r = reason.to_ascii_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| r.contains(w));
-    if has(&[
+    // Before TLS: these messages mention TLS as one possible cause.
+    if has(&["not a grpc server", "the server closed the connection"]) {
+        Problem::Protocol
+    } else if has(&[
         "dns error",
         "failed to lookup",
         "name or service not known",
@@ -206,6 +214,10 @@ mod tests {
             ("gRPC Unauthenticated: bad token", Problem::Auth),
             ("timed out: error sending request", Problem::Timeout),
             ("HTTP 400: \"bad\"", Problem::Status),
+            (
+                "gRPC Unknown: \"h2 protocol error: http2 error\"; the endpoint is not a gRPC server (HTTP/2): check the port (OTLP/gRPC is usually 4317, OTLP/HTTP 4318) and that http:// or https:// matches whether the server uses TLS",
+                Problem::Protocol,
+            ),
         ] {
             assert_eq!(classify(reason), problem, "{reason}");
         }

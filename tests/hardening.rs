@@ -849,10 +849,11 @@ async fn a_grpc_endpoint_that_is_not_grpc_is_named_as_such() {
                 let mut buf = [0u8; 1024];
                 let _ = stream.read(&mut buf).await;
                 let _ = stream
-                    .write_all(
-                        b"HTTP/1.1 400 Bad Request\r\ncontent-length: 11\r\nconnection: close\r\n\r\nbad request",
-                    )
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 11\r\n\r\nbad request")
                     .await;
+                // Keeps the connection until the client hangs up, as an
+                // HTTP/1.1 server with keep-alive does.
+                while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
             });
         }
     });
@@ -880,6 +881,35 @@ async fn a_grpc_endpoint_that_is_not_grpc_is_named_as_such() {
     assert_eq!(run.code, Some(0), "{stderr}");
     assert!(
         stderr.contains("not a gRPC server") && stderr.contains("port"),
+        "the message names the likely cause: {stderr}"
+    );
+
+    // A gRPC server with TLS, addressed with http://: the same hint.
+    let pki = crate::support::certs::Pki::new();
+    let tls_server = crate::support::grpc::GrpcReceiver::start_tls(pki.server(&[b"h2"])).await;
+    let plain = tls_server.endpoint().replace("https://", "http://");
+    let run = run_within(
+        command(&[
+            "--otlp-protocol",
+            "grpc",
+            "--otlp-endpoint",
+            &plain,
+            "--retry-initial",
+            "100ms",
+            "--retry-max-elapsed",
+            "500ms",
+            "--shutdown-timeout",
+            "2s",
+            "--",
+            "echo",
+            "hi",
+        ]),
+        QUICK,
+    )
+    .await;
+    let stderr = run.stderr_text();
+    assert!(
+        stderr.contains("not a gRPC server") && stderr.contains("https://"),
         "the message names the likely cause: {stderr}"
     );
 }
