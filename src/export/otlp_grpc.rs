@@ -19,7 +19,7 @@ use prost::Message;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
-use tonic::{Code, Status};
+use tonic::Status;
 use tonic_types::StatusExt;
 
 use super::otlp_http::accepted_from;
@@ -250,6 +250,7 @@ impl Decoder for ResponseDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tonic::Code;
 
     #[test]
     fn statuses_become_retryable_or_permanent_with_their_message() {
