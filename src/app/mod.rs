@@ -526,12 +526,10 @@ async fn wait_for_child(
                 if !*hurry {
                     tracing::warn!(stop_timeout = ?config.supervise.stop_timeout, pid = child.pid, "the child did not stop in time; killing it");
                 }
-                let target = match config.supervise.signal_target {
-                    SignalTarget::Group => -child.pid,
-                    SignalTarget::Child => child.pid,
-                };
-                // SAFETY: kill has no memory-safety preconditions.
-                unsafe { libc::kill(target, libc::SIGKILL) };
+                // Only while the child (or a child in its group) is still
+                // logwrap's: the reaper may have just taken it (issue 13).
+                let group = config.supervise.signal_target == SignalTarget::Group;
+                descendants::signal_child(child.pid, group, libc::SIGKILL);
             }
         }
     }
