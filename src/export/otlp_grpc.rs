@@ -16,10 +16,10 @@ use std::time::Duration;
 use bytes::{Buf, BufMut};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 use prost::Message;
+use tonic::Status;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
-use tonic::Status;
 use tonic_types::StatusExt;
 
 use super::otlp_http::accepted_from;
