@@ -62,7 +62,7 @@ fn split(c: &mut Criterion) {
             let mut splitter = LineSplitter::new(Stream::Stdout, 256 * 1024);
             splitter.extend(&data);
             let mut n = 0usize;
-            splitter.drain(OBSERVED, &mut |l| n += l.bytes.len());
+            splitter.drain(OBSERVED, &mut |l| n += l.bytes().len());
             black_box(n)
         })
     });

@@ -12,6 +12,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::config::{Config, ExporterConfig};
+use crate::export::secret::mask_url;
 use crate::export::{ExportError, Exporter};
 use crate::record::{Record, Severity, SeverityNumber, Str, Stream, Value};
 
@@ -20,6 +21,9 @@ use crate::record::{Record, Severity, SeverityNumber, Str, Stream, Value};
 pub enum Problem {
     Setup,
     Dns,
+    /// The server answered, but not in the protocol asked for (a gRPC call
+    /// to an HTTP/1.1 port, plaintext to a TLS server).
+    Protocol,
     Connect,
     Tls,
     Auth,
@@ -33,6 +37,7 @@ impl Problem {
         match self {
             Problem::Setup => "configuration",
             Problem::Dns => "DNS",
+            Problem::Protocol => "protocol",
             Problem::Connect => "connect",
             Problem::Tls => "TLS",
             Problem::Auth => "auth",
@@ -46,6 +51,7 @@ impl Problem {
         match self {
             Problem::Setup => "fix the option named above",
             Problem::Dns => "check the host name in the endpoint URL",
+            Problem::Protocol => "check the port and http:// vs https://",
             Problem::Connect => "is the server running, and is the port right?",
             Problem::Tls => {
                 "check https vs http, the CA (--tls-ca-file / --otlp-certificate) and client certificates"
@@ -62,7 +68,10 @@ impl Problem {
 pub fn classify(reason: &str) -> Problem {
     let r = reason.to_ascii_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| r.contains(w));
-    if has(&[
+    // Before TLS: these messages mention TLS as one possible cause.
+    if has(&["not a grpc server", "the server closed the connection"]) {
+        Problem::Protocol
+    } else if has(&[
         "dns error",
         "failed to lookup",
         "name or service not known",
@@ -160,6 +169,7 @@ pub async fn run(config: &Config, resource: &[(Str, Value)]) -> Vec<Verdict> {
                     Err(
                         ExportError::Retryable { reason, .. } | ExportError::Permanent { reason },
                     ) => Err((classify(&reason), reason)),
+                    Err(e @ ExportError::Discarded) => Err((Problem::Other, e.to_string())),
                 }
             }
         };
@@ -173,9 +183,9 @@ pub async fn run(config: &Config, resource: &[(Str, Value)]) -> Vec<Verdict> {
 
 fn describe(e: &ExporterConfig) -> String {
     match e {
-        ExporterConfig::Otlp(o) => format!("otlp {}", o.url),
-        ExporterConfig::Loki(l) => format!("loki {}", l.url),
-        ExporterConfig::Http(h) => format!("http {}", h.url),
+        ExporterConfig::Otlp(o) => format!("otlp {}", mask_url(&o.url)),
+        ExporterConfig::Loki(l) => format!("loki {}", mask_url(&l.url)),
+        ExporterConfig::Http(h) => format!("http {}", mask_url(&h.url)),
         ExporterConfig::File(p) => format!("file {}", p.display()),
         ExporterConfig::Console => "console".to_string(),
     }
@@ -204,6 +214,10 @@ mod tests {
             ("gRPC Unauthenticated: bad token", Problem::Auth),
             ("timed out: error sending request", Problem::Timeout),
             ("HTTP 400: \"bad\"", Problem::Status),
+            (
+                "gRPC Unknown: \"h2 protocol error: http2 error\"; the endpoint is not a gRPC server (HTTP/2): check the port (OTLP/gRPC is usually 4317, OTLP/HTTP 4318) and that http:// or https:// matches whether the server uses TLS",
+                Problem::Protocol,
+            ),
         ] {
             assert_eq!(classify(reason), problem, "{reason}");
         }

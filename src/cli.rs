@@ -611,6 +611,29 @@ pub struct Cli {
     pub command: Vec<OsString>,
 }
 
+/// logwrap's own variables that the child never sees (issue 13): those
+/// holding secrets (header values, the Loki password and token) and those
+/// naming where secrets are kept (token, password and private-key files,
+/// the config file, which may hold passwords). A child has no use for them,
+/// and what it inherits it may print, and logwrap then ships that line.
+/// The path variables are not secrets themselves, but a program that never
+/// learns where the token is cannot leak it by accident. `OTEL_*` variables
+/// stay: the child's own OpenTelemetry SDK may need them. Settings without
+/// secrets (`LOGWRAP_LOKI_URL`, `LOGWRAP_SERVICE_NAME`, …) stay too.
+pub const CHILD_HIDDEN_ENV: &[&str] = &[
+    "LOGWRAP_OTLP_HEADERS",
+    "LOGWRAP_HTTP_HEADERS",
+    "LOGWRAP_LOKI_PASSWORD",
+    "LOGWRAP_LOKI_BEARER_TOKEN",
+    "LOGWRAP_OTLP_BEARER_TOKEN_FILE",
+    "LOGWRAP_HTTP_BEARER_TOKEN_FILE",
+    "LOGWRAP_LOKI_PASSWORD_FILE",
+    "LOGWRAP_LOKI_BEARER_TOKEN_FILE",
+    "LOGWRAP_OTLP_CLIENT_KEY",
+    "LOGWRAP_TLS_CLIENT_KEY",
+    "LOGWRAP_CONFIG",
+];
+
 /// A destination kind selectable with `--exporter` / `OTEL_LOGS_EXPORTER`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ExporterKind {
@@ -702,6 +725,33 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_secret_variable_and_secret_file_variable_is_hidden_from_the_child() {
+        let command = Cli::command();
+        for arg in command.get_arguments() {
+            let Some(env) = arg.get_env().and_then(|e| e.to_str()) else {
+                continue;
+            };
+            let names_a_secret_file = env.ends_with("_TOKEN_FILE")
+                || env.ends_with("_PASSWORD_FILE")
+                || env.ends_with("_KEY");
+            if arg.is_hide_env_values_set() || names_a_secret_file {
+                assert!(
+                    CHILD_HIDDEN_ENV.contains(&env),
+                    "{env} holds or names a secret but the child would inherit it"
+                );
+            }
+        }
+        for name in CHILD_HIDDEN_ENV {
+            assert!(
+                command
+                    .get_arguments()
+                    .any(|a| a.get_env().is_some_and(|e| e == *name)),
+                "{name} is no option's variable"
+            );
+        }
     }
 
     #[test]

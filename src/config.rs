@@ -30,7 +30,7 @@ use crate::cli::{Cli, Compression, ExporterKind};
 use crate::export::http::Auth;
 use crate::export::loki::{self, LabelValue, LokiConfig, LokiLabel};
 use crate::export::ndjson::HttpConfig;
-use crate::export::secret::Secret;
+use crate::export::secret::{Secret, mask_url};
 use crate::export::tls::TlsOptions;
 use crate::parse::timestamp::TimeConfig;
 use crate::parse::{ParseConfig, ParseMode};
@@ -161,7 +161,7 @@ impl fmt::Debug for OtlpConfig {
         let header_names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
         f.debug_struct("OtlpConfig")
             .field("protocol", &self.protocol)
-            .field("url", &self.url)
+            .field("url", &mask_url(&self.url))
             .field("headers", &header_names)
             .field("compression", &self.compression)
             .field("timeout", &self.timeout)
@@ -301,12 +301,35 @@ pub fn resolve(cli: Cli, env: &impl Env) -> Result<Resolved, ConfigErrors> {
     // Exporters: --exporter names them exactly; otherwise every destination
     // that was given an address, plus what OTEL_LOGS_EXPORTER asks for, and
     // the console when that leaves nothing.
+    //
+    // An OTLP option given to logwrap (flag, LOGWRAP_* or file), such as
+    // `--otlp-protocol grpc` alone, selects OTLP at the spec's default
+    // endpoint (localhost:4317 for gRPC, :4318 for HTTP): in the OTel SDKs
+    // OTLP is the exporter such settings configure, and it sends to that
+    // default unless told otherwise (a collector beside the application is
+    // the common case). Before, such an option was silently ignored and the
+    // records went to the console (issue 13). The OTEL_EXPORTER_OTLP_*
+    // variables other than the endpoint do not select OTLP: they may be
+    // meant for the child's SDK. With --exporter naming the destinations
+    // exactly, an OTLP option without `otlp` among them is an error.
+    let otlp_option = otlp_option_given(&cli);
     let kinds = if !cli.exporter.is_empty() {
+        if let Some(option) = otlp_option
+            && !cli.exporter.contains(&ExporterKind::Otlp)
+        {
+            r.error(
+                option,
+                "is an OTLP option, but --exporter does not include otlp; add otlp to --exporter or drop the option",
+            );
+            // Its value is still checked, so every problem shows at once.
+            let _ = resolve_otlp(&cli, &TlsOptions::default(), &mut r);
+        }
         cli.exporter.clone()
     } else {
         let otel = otel_logs_exporter(&mut r).unwrap_or_default();
         let mut kinds = Vec::new();
         if cli.otlp_endpoint.is_some()
+            || otlp_option.is_some()
             || r.otlp_var("ENDPOINT").is_some()
             || otel.contains(&ExporterKind::Otlp)
         {
@@ -378,6 +401,10 @@ pub fn resolve(cli: Cli, env: &impl Env) -> Result<Resolved, ConfigErrors> {
             ExporterKind::None => {}
         }
     }
+
+    check_named_files(&cli, &mut r);
+    check_destination_options(&cli, &mut r);
+    check_paths(&cli, &mut r);
 
     let max_line_bytes = cli.max_line_bytes.unwrap_or(DEFAULT_MAX_LINE_BYTES);
     if max_line_bytes < 16 {
@@ -720,17 +747,18 @@ fn resolve_otlp(cli: &Cli, tls: &TlsOptions, r: &mut Resolver<'_, impl Env>) -> 
         Some(flag) => match endpoint_url(flag, grpc, insecure, true) {
             Ok(url) => url,
             Err(why) => {
-                r.error("--otlp-endpoint", format!("{flag:?} {why}"));
+                r.error("--otlp-endpoint", format!("{:?} {why}", mask_url(flag)));
                 return None;
             }
         },
         None => otlp_endpoint_from_env(r, grpc, insecure),
     };
 
+    let bearer_file = cli.otlp_bearer_token_file.is_some();
     let headers = if !cli.otlp_headers.is_empty() {
         let mut headers = Vec::new();
         for h in &cli.otlp_headers {
-            match parse_header(h) {
+            match parse_header(h).and_then(|kv| not_owned(kv, grpc, bearer_file)) {
                 Ok(kv) => headers.push(kv),
                 Err(why) => r.error("--otlp-header", why),
             }
@@ -738,7 +766,19 @@ fn resolve_otlp(cli: &Cli, tls: &TlsOptions, r: &mut Resolver<'_, impl Env>) -> 
         headers
     } else if let Some((name, raw)) = r.otlp_var("HEADERS") {
         match parse_header_list(&raw) {
-            Ok(headers) => headers,
+            // A header logwrap owns is dropped alone, with a warning: the
+            // variable may be meant for an SDK too (see the module docs).
+            Ok(headers) => headers
+                .into_iter()
+                .filter_map(|kv| match not_owned(kv, grpc, bearer_file) {
+                    Ok(kv) => Some(kv),
+                    Err(why) => {
+                        r.warnings
+                            .push(format!("ignoring a header of {name}: {why}"));
+                        None
+                    }
+                })
+                .collect(),
             Err(why) => {
                 // The value may hold a secret: name the problem, not the value.
                 r.warnings.push(format!("ignoring {name}: {why}"));
@@ -829,6 +869,225 @@ fn resolve_otlp(cli: &Cli, tls: &TlsOptions, r: &mut Resolver<'_, impl Env>) -> 
     })
 }
 
+/// The first OTLP option given to logwrap itself (not through `OTEL_*`),
+/// other than the endpoint.
+fn otlp_option_given(cli: &Cli) -> Option<&'static str> {
+    [
+        ("--otlp-protocol", cli.otlp_protocol.is_some()),
+        ("--otlp-header", !cli.otlp_headers.is_empty()),
+        ("--otlp-compression", cli.otlp_compression.is_some()),
+        ("--otlp-timeout", cli.otlp_timeout.is_some()),
+        ("--otlp-certificate", cli.otlp_certificate.is_some()),
+        (
+            "--otlp-client-certificate",
+            cli.otlp_client_certificate.is_some(),
+        ),
+        ("--otlp-client-key", cli.otlp_client_key.is_some()),
+        ("--otlp-insecure", cli.otlp_insecure),
+        (
+            "--otlp-bearer-token-file",
+            cli.otlp_bearer_token_file.is_some(),
+        ),
+    ]
+    .into_iter()
+    .find_map(|(option, given)| given.then_some(option))
+}
+
+/// Loki and plain-HTTP options need their destination's URL: there is no
+/// default address to send to, so without it they would be silently unused
+/// (issue 13). The defaults of `--loki-encoding` and the compressions
+/// count as not given.
+fn check_destination_options(cli: &Cli, r: &mut Resolver<'_, impl Env>) {
+    if cli.loki_url.is_none() {
+        let loki = [
+            ("--loki-tenant", cli.loki_tenant.is_some()),
+            ("--loki-label", !cli.loki_labels.is_empty()),
+            (
+                "--no-loki-structured-metadata",
+                cli.no_loki_structured_metadata,
+            ),
+            ("--loki-username", cli.loki_username.is_some()),
+            ("--loki-password", cli.loki_password.is_some()),
+            ("--loki-password-file", cli.loki_password_file.is_some()),
+            ("--loki-bearer-token", cli.loki_bearer_token.is_some()),
+            (
+                "--loki-bearer-token-file",
+                cli.loki_bearer_token_file.is_some(),
+            ),
+            (
+                "--loki-encoding",
+                cli.loki_encoding != loki::LokiEncoding::default(),
+            ),
+            (
+                "--loki-compression",
+                cli.loki_compression != Compression::None,
+            ),
+        ];
+        for (option, _) in loki.into_iter().filter(|(_, given)| *given) {
+            r.error(
+                option,
+                "needs --loki-url URL (there is no Loki destination)",
+            );
+        }
+    }
+    if cli.http_url.is_none() {
+        let http = [
+            ("--http-header", !cli.http_headers.is_empty()),
+            (
+                "--http-compression",
+                cli.http_compression != Compression::None,
+            ),
+            (
+                "--http-bearer-token-file",
+                cli.http_bearer_token_file.is_some(),
+            ),
+        ];
+        for (option, _) in http.into_iter().filter(|(_, given)| *given) {
+            r.error(
+                option,
+                "needs --http-url URL (there is no HTTP destination)",
+            );
+        }
+    }
+}
+
+/// `--file` and `--buffer-dir` are checked at start: a directory given as
+/// the output file, a file given as the buffer directory, or a parent that
+/// does not exist or cannot be written would otherwise only show at the
+/// first export, after the run had started (issue 13). Nothing is created
+/// here; the exporter and the disk buffer create what is missing.
+fn check_paths(cli: &Cli, r: &mut Resolver<'_, impl Env>) {
+    use std::path::Path;
+    let writable = |path: &Path, mode: libc::c_int| {
+        let Ok(c) = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()) else {
+            return false;
+        };
+        // SAFETY: a valid NUL-terminated path; access has no other preconditions.
+        unsafe { libc::access(c.as_ptr(), mode) == 0 }
+    };
+    let parent_of = |path: &Path| match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if let Some(file) = &cli.file {
+        let shown = file.display();
+        match std::fs::metadata(file) {
+            Ok(m) if m.is_dir() => r.error(
+                "--file",
+                format!("{shown} is a directory; give a file path in it"),
+            ),
+            Ok(m) if !m.is_file() => r.error(
+                "--file",
+                format!("{shown} is not a regular file (a FIFO or a device); give a file path"),
+            ),
+            Ok(_) if !writable(file, libc::W_OK) => r.error(
+                "--file",
+                format!("{shown} cannot be written (permissions or a read-only filesystem)"),
+            ),
+            Ok(_) => {}
+            Err(_) => {
+                let parent = parent_of(file);
+                if !parent.is_dir() {
+                    r.error(
+                        "--file",
+                        format!(
+                            "the directory of {shown} ({}) does not exist",
+                            parent.display()
+                        ),
+                    );
+                } else if !writable(&parent, libc::W_OK | libc::X_OK) {
+                    r.error(
+                        "--file",
+                        format!(
+                            "{shown} cannot be created: {} is not writable",
+                            parent.display()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(dir) = &cli.buffer_dir {
+        let shown = dir.display();
+        // The directory, or the nearest ancestor that exists (the disk
+        // buffer creates the rest).
+        let mut existing = dir.clone();
+        while std::fs::symlink_metadata(&existing).is_err() {
+            let up = parent_of(&existing);
+            if up == existing {
+                break; // "." itself is gone
+            }
+            existing = up;
+        }
+        if !existing.is_dir() {
+            let what = if existing == *dir {
+                format!("{shown} is not a directory")
+            } else {
+                format!(
+                    "{} (on the way to {shown}) is not a directory",
+                    existing.display()
+                )
+            };
+            r.error("--buffer-dir", what);
+        } else if !writable(&existing, libc::W_OK | libc::X_OK) {
+            r.error(
+                "--buffer-dir",
+                format!("{} is not writable", existing.display()),
+            );
+        }
+    }
+}
+
+/// The files the options name for logwrap to read (tokens, passwords, PEM
+/// files) are read once here, so that a wrong path, a FIFO, a device or a
+/// huge file is a usage error at start (exit 2) instead of a hang or a
+/// failure at the first export (issue 13). The same bounded, non-blocking
+/// read is used when they are read again later. Paths that come from
+/// `OTEL_*` variables are not checked here: a bad OTel value is warned
+/// about where it is used, never fatal.
+fn check_named_files(cli: &Cli, r: &mut Resolver<'_, impl Env>) {
+    use crate::export::secret::{MAX_SECRET_FILE, read_small_file};
+    use crate::export::tls::MAX_PEM_FILE;
+    let files = [
+        (
+            "--otlp-bearer-token-file",
+            &cli.otlp_bearer_token_file,
+            MAX_SECRET_FILE,
+        ),
+        (
+            "--loki-password-file",
+            &cli.loki_password_file,
+            MAX_SECRET_FILE,
+        ),
+        (
+            "--loki-bearer-token-file",
+            &cli.loki_bearer_token_file,
+            MAX_SECRET_FILE,
+        ),
+        (
+            "--http-bearer-token-file",
+            &cli.http_bearer_token_file,
+            MAX_SECRET_FILE,
+        ),
+        ("--otlp-certificate", &cli.otlp_certificate, MAX_PEM_FILE),
+        (
+            "--otlp-client-certificate",
+            &cli.otlp_client_certificate,
+            MAX_PEM_FILE,
+        ),
+        ("--otlp-client-key", &cli.otlp_client_key, MAX_PEM_FILE),
+        ("--tls-ca-file", &cli.tls_ca_file, MAX_PEM_FILE),
+        ("--tls-client-cert", &cli.tls_client_cert, MAX_PEM_FILE),
+        ("--tls-client-key", &cli.tls_client_key, MAX_PEM_FILE),
+    ];
+    for (setting, path, max) in files {
+        let Some(path) = path else { continue };
+        if let Err(e) = read_small_file(path, max) {
+            r.error(setting, format!("cannot read {}: {e}", path.display()));
+        }
+    }
+}
+
 /// OTel booleans: true only for "true" (any case); other non-empty values
 /// are warned about (configuration spec, "Boolean").
 fn otel_bool(r: &mut Resolver<'_, impl Env>, suffix: &str) -> bool {
@@ -856,13 +1115,13 @@ fn otlp_endpoint_from_env(r: &mut Resolver<'_, impl Env>, grpc: bool, insecure: 
     if let Some(raw) = r.env.var("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT") {
         match endpoint_url(&raw, grpc, insecure, false) {
             Ok(url) => return url,
-            Err(why) => r.warn_ignored("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", &raw, why),
+            Err(why) => r.warn_ignored("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", &mask_url(&raw), why),
         }
     }
     if let Some(raw) = r.env.var("OTEL_EXPORTER_OTLP_ENDPOINT") {
         match endpoint_url(&raw, grpc, insecure, true) {
             Ok(url) => return url,
-            Err(why) => r.warn_ignored("OTEL_EXPORTER_OTLP_ENDPOINT", &raw, why),
+            Err(why) => r.warn_ignored("OTEL_EXPORTER_OTLP_ENDPOINT", &mask_url(&raw), why),
         }
     }
     let default = if grpc {
@@ -907,7 +1166,7 @@ fn resolve_loki(cli: &Cli, tls: &TlsOptions, r: &mut Resolver<'_, impl Env>) -> 
     let url = match loki::push_url(raw) {
         Ok(url) => url,
         Err(why) => {
-            r.error("--loki-url", format!("{raw:?} {why}"));
+            r.error("--loki-url", format!("{:?} {why}", mask_url(raw)));
             return None;
         }
     };
@@ -1029,13 +1288,14 @@ fn resolve_http(cli: &Cli, tls: &TlsOptions, r: &mut Resolver<'_, impl Env>) -> 
     let url = match check_http_url(raw) {
         Ok(url) => url.to_string(),
         Err(why) => {
-            r.error("--http-url", format!("{raw:?} {why}"));
+            r.error("--http-url", format!("{:?} {why}", mask_url(raw)));
             return None;
         }
     };
     let mut headers = Vec::new();
+    let bearer_file = cli.http_bearer_token_file.is_some();
     for h in &cli.http_headers {
-        match parse_header(h) {
+        match parse_header(h).and_then(|kv| not_owned(kv, false, bearer_file)) {
             Ok(kv) => headers.push(kv),
             Err(why) => r.error("--http-header", why),
         }
@@ -1103,6 +1363,44 @@ fn parse_header_list(raw: &str) -> Result<Vec<(String, String)>, String> {
     Ok(out)
 }
 
+/// Headers logwrap sets itself, which a user header would contradict
+/// (issue 13): `Host` comes from the URL (another value sends the request
+/// to one virtual host and its TLS name to another), the body headers
+/// describe the body logwrap encodes (`Content-Encoding: gzip` on an
+/// uncompressed body makes the server refuse or misread it), the hop-by-hop
+/// headers belong to the HTTP client, and gRPC's own headers frame the
+/// call. `Authorization` is the user's, unless a bearer token file sets it
+/// too, where one of the two would be silently lost.
+fn owned_header(name: &str, grpc: bool, bearer_file: bool) -> Option<&'static str> {
+    let name = name.to_ascii_lowercase();
+    match name.as_str() {
+        "host" => Some("logwrap sets it from the URL; change the URL instead"),
+        "content-type" | "content-length" => Some("logwrap sets it for the body it sends"),
+        "content-encoding" => Some("logwrap sets it from the compression option"),
+        "transfer-encoding" | "connection" | "keep-alive" | "proxy-connection" | "upgrade"
+        | "te" | "trailer" => Some("the HTTP client manages the connection and sets it"),
+        "authorization" if bearer_file => {
+            Some("the bearer token file sets it; give one or the other")
+        }
+        _ if grpc && name.starts_with("grpc-") => {
+            Some("it is part of gRPC's framing, set by the gRPC client")
+        }
+        _ => None,
+    }
+}
+
+/// `kv` unless logwrap owns that header; the error names it and says why.
+fn not_owned(
+    kv: (String, String),
+    grpc: bool,
+    bearer_file: bool,
+) -> Result<(String, String), String> {
+    match owned_header(&kv.0, grpc, bearer_file) {
+        Some(why) => Err(format!("cannot set header {:?}: {why}", kv.0)),
+        None => Ok(kv),
+    }
+}
+
 fn validate_header(name: &str, value: &str) -> Result<(), String> {
     reqwest::header::HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| format!("{name:?} is not a valid HTTP header name"))?;
@@ -1151,6 +1449,81 @@ fn resolve_batch(cli: &Cli, r: &mut Resolver<'_, impl Env>) -> BatchConfig {
 mod tests {
     use super::*;
     use clap::Parser;
+
+    /// A real, small file for an option that names a file logwrap reads
+    /// (those are read at start); leaked, as the tables hold &'static str.
+    fn real_file(name: &str) -> &'static str {
+        let dir = Box::leak(Box::new(tempfile::tempdir().unwrap()));
+        let path = dir.path().join(name);
+        std::fs::write(&path, "x").unwrap();
+        Box::leak(path.to_str().unwrap().to_string().into_boxed_str())
+    }
+
+    #[test]
+    fn headers_logwrap_owns_are_refused_from_flags_and_dropped_from_otel_variables() {
+        for (args, setting) in [
+            (
+                &["--exporter", "otlp", "--otlp-header", "Host=x"][..],
+                "--otlp-header",
+            ),
+            (
+                &[
+                    "--exporter",
+                    "otlp",
+                    "--otlp-header",
+                    "content-encoding=gzip",
+                ],
+                "--otlp-header",
+            ),
+            (
+                &[
+                    "--exporter",
+                    "otlp",
+                    "--otlp-protocol",
+                    "grpc",
+                    "--otlp-header",
+                    "grpc-encoding=gzip",
+                ],
+                "--otlp-header",
+            ),
+            (
+                &["--http-url", "http://h", "--http-header", "te=trailers"],
+                "--http-header",
+            ),
+        ] {
+            let e = resolve_with(args, &[]).unwrap_err();
+            assert_eq!(e.0[0].setting, setting, "{args:?}");
+        }
+        // Allowed: grpc-* over HTTP means nothing special; authorization
+        // without a token file is the user's.
+        let r = resolve_with(
+            &[
+                "--exporter",
+                "otlp",
+                "--otlp-header",
+                "authorization=Basic x",
+                "--otlp-header",
+                "grpc-x=1",
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(otlp(&r).headers.len(), 2);
+        let r = resolve_with(
+            &["--exporter", "otlp"],
+            &[(
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "api-key=1,content-type=text/plain",
+            )],
+        )
+        .unwrap();
+        assert_eq!(otlp(&r).headers, [("api-key".to_string(), "1".to_string())]);
+        assert!(
+            r.warnings.iter().any(|w| w.contains("content-type")),
+            "{:?}",
+            r.warnings
+        );
+    }
 
     fn cli(args: &[&str]) -> Cli {
         let mut argv = vec!["logwrap"];
@@ -1281,8 +1654,10 @@ mod tests {
             ]
         );
         let r = resolve_with(&["--otlp-header", "a=b=c", "--otlp-header", "d=e"], &[]).unwrap();
-        // A header flag alone does not select OTLP; console stays the default.
-        assert_eq!(r.config.exporters, [ExporterConfig::Console]);
+        // An OTLP option alone selects OTLP at the default endpoint (issue
+        // 13; it used to leave the console, silently ignoring the header).
+        assert_eq!(otlp(&r).url, "http://localhost:4318/v1/logs");
+        assert!(!r.config.exporters.contains(&ExporterConfig::Console));
         let r = resolve_with(&["--exporter", "otlp", "--otlp-header", "a=b=c"], &[]).unwrap();
         assert_eq!(otlp(&r).headers, [("a".into(), "b=c".into())]);
         let errs =
@@ -1499,7 +1874,7 @@ mod tests {
                 "/g.pem",
                 "/l.pem",
                 "--otlp-certificate",
-                "/f.pem",
+                real_file("f.pem"),
                 |c| format!("{:?}", c.tls.ca_file),
             ),
         ];
@@ -1593,29 +1968,22 @@ mod tests {
 
     #[test]
     fn tls_file_precedence() {
+        let (shared, flag) = (real_file("shared.pem"), real_file("flag.pem"));
         let env = [
             ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/generic/ca.pem"),
             ("OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", "/logs/ca.pem"),
             ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/c.pem"),
             ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "/c.key"),
         ];
-        let r = resolve_with(
-            &["--exporter", "otlp", "--tls-ca-file", "/shared.pem"],
-            &env,
-        )
-        .unwrap();
+        let r = resolve_with(&["--exporter", "otlp", "--tls-ca-file", shared], &env).unwrap();
         assert_eq!(otlp(&r).tls.ca_file, Some(PathBuf::from("/logs/ca.pem")));
         assert_eq!(otlp(&r).tls.client_cert, Some(PathBuf::from("/c.pem")));
-        let r = resolve_with(
-            &["--exporter", "otlp", "--otlp-certificate", "/flag.pem"],
-            &env,
-        )
-        .unwrap();
-        assert_eq!(otlp(&r).tls.ca_file, Some(PathBuf::from("/flag.pem")));
-        let r = resolve_with(&["--exporter", "otlp", "--tls-ca-file", "/shared.pem"], &[]).unwrap();
+        let r = resolve_with(&["--exporter", "otlp", "--otlp-certificate", flag], &env).unwrap();
+        assert_eq!(otlp(&r).tls.ca_file, Some(PathBuf::from(flag)));
+        let r = resolve_with(&["--exporter", "otlp", "--tls-ca-file", shared], &[]).unwrap();
         assert_eq!(
             otlp(&r).tls.ca_file,
-            Some(PathBuf::from("/shared.pem")),
+            Some(PathBuf::from(shared)),
             "the shared flag is the fallback"
         );
         let e = resolve_with(

@@ -25,6 +25,11 @@ use clap::{ArgAction, CommandFactory, parser::ValueSource};
 
 use crate::cli::Cli;
 use crate::config::{Config, Env, ExporterConfig};
+use crate::export::secret::mask_url;
+
+/// A configuration file is a few KiB of TOML; 4 MiB is far beyond any
+/// real one and still quick to read and parse.
+pub const MAX_CONFIG_FILE: u64 = 4 * 1024 * 1024;
 
 /// Options a file may not set: they are about the file or the invocation.
 const NOT_IN_FILE: &[&str] = &["config", "print-config", "help", "version"];
@@ -98,8 +103,15 @@ pub fn apply(
     let Some(path) = matches.get_one::<std::path::PathBuf>("config").cloned() else {
         return Ok((argv, BTreeSet::new()));
     };
-    let text = std::fs::read_to_string(&path)
+    // Bounded, regular files only, and never blocking on a FIFO (issue 13).
+    let text = crate::export::secret::read_small_file(&path, MAX_CONFIG_FILE)
         .map_err(|e| format!("--config {}: cannot read it: {e}", path.display()))?;
+    let text = String::from_utf8(text).map_err(|_| {
+        format!(
+            "--config {}: not UTF-8 text (TOML is UTF-8)",
+            path.display()
+        )
+    })?;
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         let line = e
             .span()
@@ -262,6 +274,10 @@ const SECRET_OPTIONS: &[&str] = &[
     "loki-bearer-token",
 ];
 
+/// Options whose values are URLs, shown with userinfo and query values
+/// masked (a token often rides in `?api_key=`; issue 13).
+const URL_OPTIONS: &[&str] = &["otlp-endpoint", "loki-url", "http-url"];
+
 /// The effective configuration as TOML a `--config` file accepts, each
 /// option with where its value came from, then the destinations as resolved.
 pub fn render(argv: &[OsString], from_file: &BTreeSet<String>, config: &Config) -> String {
@@ -288,7 +304,11 @@ pub fn render(argv: &[OsString], from_file: &BTreeSet<String>, config: &Config) 
             .map(|vals| vals.map(|v| v.to_string_lossy().into_owned()).collect())
             .unwrap_or_default();
         let secret = SECRET_OPTIONS.contains(&long);
-        let shown: Vec<String> = raw.iter().map(|v| mask(v, secret)).collect();
+        let url = URL_OPTIONS.contains(&long);
+        let shown: Vec<String> = raw
+            .iter()
+            .map(|v| if url { mask_url(v) } else { mask(v, secret) })
+            .collect();
         let value = match arg.get_action() {
             ArgAction::SetTrue => matches.get_flag(id).to_string(),
             ArgAction::Count => matches.get_count(id).to_string(),
@@ -348,17 +368,6 @@ fn mask(value: &str, secret: bool) -> String {
     match value.split_once('=') {
         Some((name, _)) => format!("{name}=****"),
         None => "****".to_string(),
-    }
-}
-
-/// Hides a password in `scheme://user:password@host`.
-fn mask_url(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("****"));
-            u.to_string()
-        }
-        _ => url.to_string(),
     }
 }
 

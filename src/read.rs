@@ -23,6 +23,16 @@
 //! and every [`Line`] slices it: one allocation per read, none per line, and a
 //! slow writer does not pin a whole read buffer per line.
 //!
+//! When logwrap's own stdout (or stderr) is closed by its reader (`logwrap
+//! -- yes | head -1`), writing to it fails with EPIPE. logwrap then behaves
+//! as the child would without it (issue 13): the reader of the matching
+//! stream stops and closes the child's pipe, so the child's next write
+//! gets EPIPE or SIGPIPE, as it would have; one warning says so. Whoever
+//! writes to the descriptor notices: the pass-through here, or the console
+//! exporter, which prints the records on stdout and reports it through
+//! [`mark_output_closed`]. That is a fact about a descriptor, kept once for
+//! the process, not a shutdown flag: the pipeline still ends by its data.
+//!
 //! Not here: interpreting lines (parse), timestamps other than the read time.
 
 use std::io::{self, Read};
@@ -276,13 +286,13 @@ impl LineSplitter {
         let utf8 = std::str::from_utf8(region).is_ok();
         let shared = self.regions.region(region);
         for &(start, end, split) in &self.cuts {
-            emit(Line {
-                stream: self.stream,
-                observed_unix_nano: observed,
-                bytes: shared.slice(start..end),
+            emit(Line::from_checked(
+                self.stream,
+                observed,
+                shared.slice(start..end),
                 utf8,
                 split,
-            });
+            ));
         }
         self.buf.copy_within(consumed..self.filled, 0);
         self.filled -= consumed;
@@ -316,6 +326,45 @@ pub trait LineSink {
     fn idle(&mut self) {}
 }
 
+/// Whether logwrap's own stdout (index 0) and stderr (index 1) were found
+/// closed by their reader (EPIPE); see the module docs.
+static OUTPUT_CLOSED: [std::sync::atomic::AtomicBool; 2] = [
+    std::sync::atomic::AtomicBool::new(false),
+    std::sync::atomic::AtomicBool::new(false),
+];
+
+fn output_index(fd: RawFd) -> Option<usize> {
+    match fd {
+        1 => Some(0),
+        2 => Some(1),
+        _ => None,
+    }
+}
+
+/// Records that a write to logwrap's fd 1 or 2 met EPIPE: nobody reads it
+/// any more. The reader of the matching stream then closes the child's pipe.
+pub fn mark_output_closed(fd: RawFd) {
+    if let Some(i) = output_index(fd) {
+        OUTPUT_CLOSED[i].store(true, std::sync::atomic::Ordering::Release);
+    }
+}
+
+/// Whether nobody reads logwrap's fd 1 or 2 any more.
+pub fn output_closed(fd: RawFd) -> bool {
+    output_index(fd).is_some_and(|i| OUTPUT_CLOSED[i].load(std::sync::atomic::Ordering::Acquire))
+}
+
+/// The descriptor of logwrap's own whose closing ends a stream: stdout for
+/// the child's stdout (also where the console prints its records), stderr
+/// for its stderr. Files read with `--input` have none.
+fn own_output_of(stream: Stream) -> Option<RawFd> {
+    match stream {
+        Stream::Stdout => Some(1),
+        Stream::Stderr => Some(2),
+        Stream::Lifecycle | Stream::File => None,
+    }
+}
+
 /// Writes the child's bytes unchanged to one of logwrap's own descriptors.
 pub struct PassThrough {
     fd: RawFd,
@@ -331,20 +380,33 @@ impl PassThrough {
         }
     }
 
-    /// Writes all of `data`. A closed reader (EPIPE) turns the pass-through off
-    /// for good, with one warning: the child keeps running and its lines keep
-    /// being shipped, because logwrap must never be why an application stops.
+    /// Writes all of `data`. A closed reader (EPIPE) is recorded with
+    /// [`mark_output_closed`] and warned about once; the reader then closes
+    /// the child's pipe (see the module docs). Any other failure (a full
+    /// disk under a redirected stdout, say) turns the pass-through off for
+    /// good, with one warning, and the child's lines keep being shipped:
+    /// logwrap must not be why an application stops.
     pub fn write(&mut self, data: &[u8], stream: Stream) {
         if self.broken || data.is_empty() {
             return;
         }
         if let Err(error) = write_all_fd(self.fd, data) {
             self.broken = true;
-            tracing::warn!(
-                stream = stream.as_str(),
-                %error,
-                "cannot pass output through; lines are still shipped but no longer echoed"
-            );
+            if error.kind() == io::ErrorKind::BrokenPipe {
+                mark_output_closed(self.fd);
+                tracing::warn!(
+                    stream = stream.as_str(),
+                    "logwrap's {} is closed (its reader went away); closing the child's {} too, as it would be without logwrap",
+                    stream.as_str(),
+                    stream.as_str(),
+                );
+            } else {
+                tracing::warn!(
+                    stream = stream.as_str(),
+                    %error,
+                    "cannot pass output through; lines are still shipped but no longer echoed"
+                );
+            }
         }
     }
 }
@@ -448,8 +510,14 @@ pub fn run(
     sink: &mut impl LineSink,
 ) {
     let stream = config.stream;
+    let own_output = own_output_of(stream);
     let mut splitter = LineSplitter::new(stream, config.max_line_bytes);
     loop {
+        // Nobody reads where this stream's bytes or records go: stop, and
+        // close the child's pipe below (see the module docs).
+        if own_output.is_some_and(output_closed) {
+            break;
+        }
         match wait(&src, config.stop, sink.idle_deadline()) {
             Wait::Readable => {}
             Wait::Idle => {
@@ -467,6 +535,10 @@ pub fn run(
                     p.write(data, stream);
                 }
             }
+            // On a terminal's master side (--pty) or a hung-up terminal
+            // on stdin, EIO means every writer is gone: the end, not a
+            // failure (issue 13).
+            Err(error) if error.raw_os_error() == Some(libc::EIO) && is_terminal(&src) => break,
             Err(error) => {
                 tracing::warn!(stream = stream.as_str(), %error, "reading the child's output failed");
                 break;
@@ -475,8 +547,16 @@ pub fn run(
         splitter.drain(now_unix_nano(), &mut |line| sink.line(line));
         sink.end_of_read();
     }
+    // Closes the read end at once: when the loop ended because logwrap's
+    // own output is closed, the child's next write must fail now.
+    drop(src);
     splitter.finish(now_unix_nano(), &mut |line| sink.line(line));
     sink.end_of_stream();
+}
+
+fn is_terminal(fd: &impl AsRawFd) -> bool {
+    // SAFETY: isatty only inspects the descriptor.
+    unsafe { libc::isatty(fd.as_raw_fd()) == 1 }
 }
 
 /// The wall clock in ns since the epoch (0 if the clock is before 1970).
@@ -521,9 +601,9 @@ mod tests {
         let mut out = Vec::new();
         for r in reads {
             splitter.extend(r);
-            splitter.drain(1, &mut |l: Line| out.push((l.bytes.to_vec(), l.split)));
+            splitter.drain(1, &mut |l: Line| out.push((l.bytes().to_vec(), l.split())));
         }
-        splitter.finish(2, &mut |l: Line| out.push((l.bytes.to_vec(), l.split)));
+        splitter.finish(2, &mut |l: Line| out.push((l.bytes().to_vec(), l.split())));
         out
     }
 
@@ -547,9 +627,9 @@ mod tests {
             let mut src = std::io::Cursor::new(r.to_vec());
             let got = splitter.read_from(&mut src).unwrap().to_vec();
             pieces.push(got);
-            splitter.drain(1, &mut |l: Line| out.push(l.bytes.to_vec()));
+            splitter.drain(1, &mut |l: Line| out.push(l.bytes().to_vec()));
         }
-        splitter.finish(2, &mut |l: Line| out.push(l.bytes.to_vec()));
+        splitter.finish(2, &mut |l: Line| out.push(l.bytes().to_vec()));
         assert_eq!(pieces[0], first[..READ_CHUNK]);
         assert_eq!(pieces[3], b"", "EOF reads nothing");
         let text = first[..READ_CHUNK].to_vec();
@@ -679,9 +759,9 @@ mod tests {
         let mut splitter = LineSplitter::new(Stream::Stderr, 100);
         let mut flags = Vec::new();
         splitter.extend(b"good\n");
-        splitter.drain(1, &mut |l: Line| flags.push(l.utf8));
+        splitter.drain(1, &mut |l: Line| flags.push(l.is_utf8()));
         splitter.extend(b"bad \xc3\n");
-        splitter.drain(1, &mut |l: Line| flags.push(l.utf8));
+        splitter.drain(1, &mut |l: Line| flags.push(l.is_utf8()));
         assert_eq!(flags, [true, false]);
     }
 }

@@ -70,19 +70,24 @@ pub struct Split {
 }
 
 /// One line as read from a pipe, before any interpretation.
+///
+/// The fields are private on purpose (issue 13): the parser trusts the UTF-8
+/// flag without checking the bytes again, so code outside the crate (the
+/// benches, the fuzz target, library users) must not be able to change the
+/// bytes behind a checked flag. [`Line::new`] checks; the reader's
+/// `from_checked` is crate-private and used only where a whole read was
+/// checked once.
 #[derive(Clone, Debug)]
 pub struct Line {
-    pub stream: Stream,
+    stream: Stream,
     /// Wall-clock time of the `read(2)` that completed this line, ns since the epoch.
-    pub observed_unix_nano: u64,
+    observed_unix_nano: u64,
     /// The line without its `\n` (and without a `\r` before it).
-    pub bytes: Bytes,
+    bytes: Bytes,
     /// True when `bytes` is known to be valid UTF-8 (the reader validates each
-    /// read once, so most lines never need a check of their own). Not public:
-    /// the parser trusts it without checking, so only code that has checked
-    /// may set it ([`Line::new`] checks).
-    pub(crate) utf8: bool,
-    pub split: Option<Split>,
+    /// read once, so most lines never need a check of their own).
+    utf8: bool,
+    split: Option<Split>,
 }
 
 impl Line {
@@ -101,6 +106,51 @@ impl Line {
             utf8,
             split,
         }
+    }
+
+    /// A line cut from a region the caller has checked: `utf8` must be true
+    /// only when `bytes` is valid UTF-8 (the reader checks each read once,
+    /// and cuts fall on `\n` or character boundaries).
+    pub(crate) fn from_checked(
+        stream: Stream,
+        observed_unix_nano: u64,
+        bytes: Bytes,
+        utf8: bool,
+        split: Option<Split>,
+    ) -> Self {
+        debug_assert!(!utf8 || std::str::from_utf8(&bytes).is_ok());
+        Line {
+            stream,
+            observed_unix_nano,
+            bytes,
+            utf8,
+            split,
+        }
+    }
+
+    /// The stream the line came from.
+    pub fn stream(&self) -> Stream {
+        self.stream
+    }
+
+    /// Wall-clock time of the `read(2)` that completed this line, ns since the epoch.
+    pub fn observed_unix_nano(&self) -> u64 {
+        self.observed_unix_nano
+    }
+
+    /// The line without its `\n` (and without a `\r` before it).
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// True when the bytes are valid UTF-8.
+    pub fn is_utf8(&self) -> bool {
+        self.utf8
+    }
+
+    /// Set when this is one piece of a line longer than `--max-line-bytes`.
+    pub fn split(&self) -> Option<Split> {
+        self.split
     }
 }
 

@@ -68,6 +68,9 @@ pub fn provider(otlp: &OtlpConfig, service_name: &str) -> Result<SdkTracerProvid
             let client = reqwest::blocking::Client::builder()
                 .tls_backend_preconfigured(tls)
                 .timeout(otlp.timeout)
+                // As for the logs (export::http): a redirect is an error,
+                // never followed to another origin with the headers.
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| e.to_string())?;
             let wire = if protocol == OtlpProtocol::HttpJson {

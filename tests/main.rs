@@ -14,6 +14,7 @@ mod entrypoint;
 mod examples;
 mod exit_codes;
 mod faults;
+mod hardening;
 mod lines;
 mod loghub;
 mod memory;

@@ -138,7 +138,14 @@ pub async fn run(
             }
         };
     if let Some(c) = &child {
-        tracing::debug!(pid = c.pid, command = ?config.command, "child started");
+        // The program only: its arguments can hold secrets (issue 13), and
+        // --resource-command-args is the one way to ship them.
+        let program = config.command.first().map(|p| p.to_string_lossy());
+        tracing::debug!(
+            pid = c.pid,
+            program = program.as_deref().unwrap_or(""),
+            "child started"
+        );
         if let Some(span) = &trace {
             span.record_pid(c.pid);
         }
@@ -539,12 +546,10 @@ async fn wait_for_child(
                 if !*hurry {
                     tracing::warn!(stop_timeout = ?config.supervise.stop_timeout, pid = child.pid, "the child did not stop in time; killing it");
                 }
-                let target = match config.supervise.signal_target {
-                    SignalTarget::Group => -child.pid,
-                    SignalTarget::Child => child.pid,
-                };
-                // SAFETY: kill has no memory-safety preconditions.
-                unsafe { libc::kill(target, libc::SIGKILL) };
+                // Only while the child (or a child in its group) is still
+                // logwrap's: the reaper may have just taken it (issue 13).
+                let group = config.supervise.signal_target == SignalTarget::Group;
+                descendants::signal_child(child.pid, group, libc::SIGKILL);
             }
         }
     }

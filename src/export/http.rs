@@ -1,5 +1,14 @@
 //! What the HTTP destinations (OTLP/HTTP, Loki, NDJSON) share: the client,
 //! body compression, authentication headers, reading and quoting answers.
+//!
+//! Redirects are never followed (issue 13). A 3xx is a permanent error,
+//! logged with its `Location` (secrets masked). Following one would carry
+//! the body, the custom headers (`--otlp-header api-key=…`, `X-Scope-OrgID`)
+//! and a `Referer` with the original URL to whatever origin the server
+//! names, https → http included, and count the records as sent wherever
+//! they landed. The OTLP exporters of the OpenTelemetry SDKs do not follow
+//! them either; a collector behind a redirect is configured with its final
+//! URL.
 
 use std::io::Write;
 use std::time::Duration;
@@ -7,7 +16,7 @@ use std::time::Duration;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 
 use super::ExportError;
-use super::secret::Secret;
+use super::secret::{Secret, mask_url};
 use super::tls::{self, TlsOptions};
 
 /// Request body compression.
@@ -58,6 +67,8 @@ pub fn client(
         .tls_backend_preconfigured(tls)
         .connect_timeout(connect_timeout)
         .pool_idle_timeout(Duration::from_secs(60))
+        // See the module docs: a redirect is an error, never followed.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
@@ -103,6 +114,8 @@ impl Auth {
 pub struct Answer {
     pub status: u16,
     pub retry_after: Option<String>,
+    /// Where a 3xx pointed (never followed; quoted masked in the error).
+    pub location: Option<String>,
     pub content_type: String,
     /// At most 64 KiB of the body.
     pub body: Vec<u8>,
@@ -112,7 +125,18 @@ impl Answer {
     /// The error for an answer that is not a success: retryable (after the
     /// server's delay, if it gave one) or permanent, quoting `explanation`.
     pub fn error(&self, disposition: super::retry::Disposition, explanation: &str) -> ExportError {
-        let reason = format!("HTTP {}{}", self.status, quote(explanation));
+        let reason = if (300..400).contains(&self.status) {
+            format!(
+                "HTTP {} redirect to {}; logwrap does not follow redirects (they would carry the \
+                 records, headers and credentials to another address): configure the final URL",
+                self.status,
+                self.location
+                    .as_deref()
+                    .map_or_else(|| "(no Location header)".to_string(), mask_url),
+            )
+        } else {
+            format!("HTTP {}{}", self.status, quote(explanation))
+        };
         match disposition {
             super::retry::Disposition::Retry { after } => ExportError::Retryable { reason, after },
             _ => ExportError::Permanent { reason },
@@ -146,10 +170,12 @@ pub async fn send(request: reqwest::RequestBuilder, auth: &Auth) -> Result<Answe
             .map(str::to_owned)
     };
     let retry_after = header(reqwest::header::RETRY_AFTER);
+    let location = header(reqwest::header::LOCATION);
     let content_type = header(reqwest::header::CONTENT_TYPE).unwrap_or_default();
     Ok(Answer {
         status: response.status().as_u16(),
         retry_after,
+        location,
         content_type,
         body: read_limited(response).await,
     })
@@ -182,9 +208,15 @@ pub fn transport_error(e: reqwest::Error) -> ExportError {
     } else {
         "request failed"
     };
-    // The error chain says why (refused, DNS, TLS); the URL in it is the
-    // endpoint, never a header.
-    let mut reason = format!("{kind}: {e}");
+    // The error chain says why (refused, DNS, TLS). reqwest's own text
+    // quotes the URL whole, query string and userinfo included, so it is
+    // dropped and the URL put back masked.
+    let url = e.url().map(|u| mask_url(u.as_str()));
+    let e = e.without_url();
+    let mut reason = match url {
+        Some(url) => format!("{kind}: {url}: {e}"),
+        None => format!("{kind}: {e}"),
+    };
     let mut source = std::error::Error::source(&e);
     while let Some(s) = source {
         reason.push_str(&format!(": {s}"));

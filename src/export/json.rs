@@ -10,6 +10,13 @@
 //! protocols": strings as strings, byte arrays base64-encoded, maps as
 //! objects, arrays as arrays, an empty value as null. Trace and span ids are
 //! lowercase hex, as in OTLP/JSON. Times are RFC 3339 in UTC with nanoseconds.
+//!
+//! A body that is a byte array (a line that is not UTF-8) is marked with
+//! `"body_encoding":"base64"` beside it: otherwise it could not be told from
+//! a line of text that happens to look like base64 (issue 13). The mark is a
+//! top-level key, and top-level keys are logwrap's alone (the child's fields
+//! are under `"attributes"`), so no line can forge or hide it; every record
+//! keeps its `"body"`.
 
 // Numbers and times are written with `write!` straight into the buffer
 // (io::Write for Vec never fails): no String per record.
@@ -45,6 +52,9 @@ pub fn write_record(out: &mut Vec<u8>, record: &Record) {
     }
     out.extend_from_slice(b",\"body\":");
     write_value(out, &record.body);
+    if matches!(record.body, Value::Bytes(_)) {
+        out.extend_from_slice(b",\"body_encoding\":\"base64\"");
+    }
     out.extend_from_slice(b",\"attributes\":{");
     // Commas go before every attribute but the first.
     let start = out.len();
@@ -192,6 +202,7 @@ mod tests {
         assert_eq!(v["body"], "hi \"there\"\n\0");
         assert_eq!(v["attributes"]["log.iostream"], "stdout");
         assert!(v.get("time").is_none() && v.get("trace_id").is_none());
+        assert!(v.get("body_encoding").is_none(), "text is not marked");
     }
 
     #[test]
@@ -221,6 +232,7 @@ mod tests {
         ));
         let v = json(&r);
         assert_eq!(v["body"], "//4=");
+        assert_eq!(v["body_encoding"], "base64");
         assert_eq!(v["attributes"]["logwrap.split.id"], 2);
         assert_eq!(v["attributes"]["logwrap.split.last"], false);
         assert_eq!(v["attributes"]["m"]["n"], "NaN");

@@ -77,6 +77,11 @@ pub enum ExportError {
     },
     #[error("{reason}")]
     Permanent { reason: String },
+    /// The destination is gone for good and has said so once itself (the
+    /// console when stdout's reader went away): the batch is dropped and
+    /// counted without a log line per batch (issue 13).
+    #[error("the destination is closed")]
+    Discarded,
 }
 
 /// The closed set of destinations.
@@ -508,6 +513,18 @@ async fn deliver(
                 }
                 report_drops(shared).await;
                 return Delivered::Sent;
+            }
+            Err(ExportError::Discarded) => {
+                shared.budget.answered();
+                let counter = if replay {
+                    &shared.stats.replay_lost
+                } else {
+                    &shared.stats.failed
+                };
+                shared
+                    .stats
+                    .drop_records(counter, count, crate::read::now_unix_nano());
+                return Delivered::Refused;
             }
             Err(ExportError::Permanent { reason }) => {
                 shared.budget.answered();

@@ -41,7 +41,7 @@ impl std::fmt::Debug for HttpConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let header_names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
         f.debug_struct("HttpConfig")
-            .field("url", &self.url)
+            .field("url", &super::secret::mask_url(&self.url))
             .field("headers", &header_names)
             .field("compression", &self.compression)
             .field("auth", &self.auth)

@@ -16,16 +16,16 @@ use std::time::Duration;
 use bytes::{Buf, BufMut};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 use prost::Message;
+use tonic::Status;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
-use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
 use super::otlp_http::accepted_from;
 use super::otlp_proto::RequestEncoder;
 use super::retry::{Disposition, classify_grpc};
-use super::secret::Secret;
+use super::secret::{Secret, mask_url};
 use super::{Accepted, ExportError, tls};
 use crate::config::OtlpConfig;
 use crate::record::{Str, Value};
@@ -38,6 +38,7 @@ pub struct OtlpGrpcExporter {
     bearer: Option<Secret>,
     timeout: Duration,
     encoder: RequestEncoder,
+    /// The endpoint as it may be printed (masked).
     endpoint: String,
 }
 
@@ -64,7 +65,7 @@ impl OtlpGrpcExporter {
             bearer: config.bearer_token.clone(),
             timeout: config.timeout,
             encoder: RequestEncoder::new(resource, "logwrap", env!("CARGO_PKG_VERSION")),
-            endpoint: config.url.clone(),
+            endpoint: mask_url(&config.url),
         })
     }
 
@@ -107,7 +108,7 @@ impl OtlpGrpcExporter {
 /// span exporter (`trace`).
 pub fn channel(config: &OtlpConfig) -> Result<Channel, String> {
     let endpoint = Endpoint::from_shared(config.url.clone())
-        .map_err(|e| format!("bad gRPC endpoint {}: {e}", config.url))?
+        .map_err(|e| format!("bad gRPC endpoint {}: {e}", mask_url(&config.url)))?
         .connect_timeout(config.timeout.min(Duration::from_secs(10)))
         .timeout(config.timeout);
     // hyper-rustls sets ALPN itself (h2, from enable_http2) and insists on an empty list.
@@ -136,17 +137,65 @@ fn status_error(status: &Status) -> ExportError {
             status.message().chars().take(300).collect::<String>()
         ));
     }
-    // A connection failure surfaces as UNAVAILABLE with the transport error
-    // as the source; name it.
-    if status.code() == Code::Unavailable
-        && let Some(source) = std::error::Error::source(status)
-    {
-        reason.push_str(&format!(" ({source})"));
+    // A connection failure surfaces as UNAVAILABLE (or UNKNOWN: "transport
+    // error") with the transport error as the source; name it, whole chain.
+    let mut chain = String::new();
+    let mut source = std::error::Error::source(status);
+    while let Some(s) = source {
+        if !chain.is_empty() {
+            chain.push_str(": ");
+        }
+        chain.push_str(&s.to_string());
+        source = s.source();
+    }
+    if !chain.is_empty() {
+        reason.push_str(&format!(" ({chain})"));
+    }
+    let said = format!("{} {chain}", status.message()).to_ascii_lowercase();
+    if speaks_no_grpc(&said) {
+        reason.push_str(NOT_GRPC_HINT);
+    } else if closed_at_once(&said) {
+        reason.push_str(CLOSED_HINT);
     }
     match classify_grpc(status.code(), retry_delay) {
         Disposition::Retry { after } => ExportError::Retryable { reason, after },
         _ => ExportError::Permanent { reason },
     }
+}
+
+/// What to check when the endpoint answered, but not as a gRPC server: the
+/// usual causes are the OTLP/HTTP port (or another service) given for gRPC,
+/// and `http://` to a server that speaks TLS (issue 13).
+const NOT_GRPC_HINT: &str = "; the endpoint is not a gRPC server (HTTP/2): check the port \
+     (OTLP/gRPC is usually 4317, OTLP/HTTP 4318) and that http:// or https:// matches \
+     whether the server uses TLS";
+
+/// When the server hung up on the HTTP/2 connection itself: a TLS server
+/// that got plaintext typically does that, as can a server that is going
+/// down, hence the softer wording.
+const CLOSED_HINT: &str = "; the server closed the connection: if every call fails like this, \
+     the endpoint is likely not a gRPC server (OTLP/gRPC is usually port 4317) or expects TLS \
+     (https://)";
+
+/// Whether a transport error says the peer's bytes were not HTTP/2: h2's
+/// protocol errors (a frame it cannot parse, such as an HTTP/1.1 answer or
+/// a TLS record read as a frame) and hyper's "not HTTP/2" errors. `said`
+/// is lowercase.
+fn speaks_no_grpc(said: &str) -> bool {
+    [
+        "h2 protocol error",
+        "frame with invalid size",
+        "invalid http version",
+        "http2 error",
+    ]
+    .iter()
+    .any(|s| said.contains(s))
+}
+
+/// Whether the HTTP/2 connection itself was closed or reset by the server.
+fn closed_at_once(said: &str) -> bool {
+    said.contains("connection error")
+        && (said.contains("broken pipe") || said.contains("reset") || said.contains("eof"))
 }
 
 /// Sends pre-encoded protobuf bytes; decodes the response with prost.
@@ -201,6 +250,7 @@ impl Decoder for ResponseDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tonic::Code;
 
     #[test]
     fn statuses_become_retryable_or_permanent_with_their_message() {

@@ -23,6 +23,7 @@ use super::http::{self, Auth, Compression};
 use super::otlp_json::JsonRequestEncoder;
 use super::otlp_proto::RequestEncoder;
 use super::retry::{Disposition, classify_http};
+use super::secret::mask_url;
 use super::{Accepted, ExportError};
 use crate::config::{OtlpConfig, OtlpProtocol};
 use crate::record::{Record, Str, Value};
@@ -55,7 +56,7 @@ pub struct OtlpHttpExporter {
 impl OtlpHttpExporter {
     pub fn new(config: &OtlpConfig, resource: &[(Str, Value)]) -> Result<Self, String> {
         let url = reqwest::Url::parse(&config.url)
-            .map_err(|e| format!("bad endpoint {}: {e}", config.url))?;
+            .map_err(|e| format!("bad endpoint {}: {e}", mask_url(&config.url)))?;
         let json = config.protocol == OtlpProtocol::HttpJson;
         let mut headers = header_map(&config.headers)?;
         let content_type = if json {

@@ -6,11 +6,77 @@
 //! token an hour later. So a file secret is checked (one `stat`) before every
 //! use and re-read when its modification time, size or inode changed.
 //!
-//! Values never reach logs, errors or `Debug` output.
+//! Files named by the user are read with [`read_small_file`]: a regular file
+//! only (a FIFO would block the read forever, `/dev/zero` would never end)
+//! and bounded in size, checked before the file is opened and again on the
+//! open descriptor, which is opened without blocking (issue 13).
+//!
+//! Values never reach logs, errors or `Debug` output, and [`mask_url`] is
+//! how every URL logwrap prints loses the secrets it may carry (issue 13).
 
-use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
+use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+/// A token or password file holds a few hundred bytes (a Kubernetes
+/// service-account token about 1 KiB); 64 KiB is room to spare and still
+/// nothing to hold in memory.
+pub const MAX_SECRET_FILE: u64 = 64 * 1024;
+
+/// What a file that must be regular is instead, for the error message.
+fn kind_of(file_type: std::fs::FileType) -> Option<&'static str> {
+    if file_type.is_file() {
+        None
+    } else if file_type.is_dir() {
+        Some("a directory")
+    } else if file_type.is_fifo() {
+        Some("a named pipe")
+    } else if file_type.is_char_device() {
+        Some("a character device")
+    } else if file_type.is_block_device() {
+        Some("a block device")
+    } else if file_type.is_socket() {
+        Some("a socket")
+    } else {
+        Some("not a file")
+    }
+}
+
+fn refuse(why: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, why)
+}
+
+/// The contents of a regular file of at most `max` bytes. Anything else
+/// (a FIFO, a device, a directory, a bigger file) is an error that says
+/// what the path is, and nothing blocks: the type is checked before the
+/// open, the open does not wait for a FIFO's writer (`O_NONBLOCK`), and the
+/// open descriptor is checked again (the path may have changed between).
+pub fn read_small_file(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    let check = |meta: &std::fs::Metadata| match kind_of(meta.file_type()) {
+        Some(kind) => Err(refuse(format!(
+            "not a regular file ({kind}); give a regular file"
+        ))),
+        None if meta.len() > max => Err(refuse(format!(
+            "larger than {} KiB ({} bytes); is it the right file?",
+            max / 1024,
+            meta.len()
+        ))),
+        None => Ok(()),
+    };
+    check(&std::fs::metadata(path)?)?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    check(&file.metadata()?)?;
+    let mut contents = Vec::new();
+    file.take(max + 1).read_to_end(&mut contents)?;
+    if contents.len() as u64 > max {
+        return Err(refuse(format!("larger than {} KiB", max / 1024)));
+    }
+    Ok(contents)
+}
 
 /// A secret value.
 pub enum Secret {
@@ -85,8 +151,12 @@ impl FileSecret {
         {
             return Ok(value.clone());
         }
-        let raw = std::fs::read_to_string(&self.path)
+        // Bounded and never blocking, also when the file was swapped for a
+        // FIFO or a device since start.
+        let raw = read_small_file(&self.path, MAX_SECRET_FILE)
             .map_err(|e| format!("cannot read the secret file {}: {e}", self.path.display()))?;
+        let raw = String::from_utf8(raw)
+            .map_err(|_| format!("the secret file {} is not UTF-8 text", self.path.display()))?;
         let value = raw.trim_end_matches(['\n', '\r']).to_string();
         if value.is_empty() {
             return Err(format!("the secret file {} is empty", self.path.display()));
@@ -97,6 +167,57 @@ impl FileSecret {
         *cache = Some((stamp, value.clone()));
         Ok(value)
     }
+}
+
+/// A URL as logwrap prints it: userinfo (`user:password@`) becomes `****@`,
+/// every query value `****` (names stay, so one can still tell `?api_key=`
+/// from `?tenant=`), and a fragment `#****`. Works on text that is not a
+/// valid URL too (a usage error quotes what the user typed), since that is
+/// exactly where a password can sit next to a typo.
+pub fn mask_url(raw: &str) -> String {
+    let authority_start = raw.find("://").map_or(0, |i| i + 3);
+    let after = &raw[authority_start..];
+    let authority_len = after.find(['/', '?', '#']).unwrap_or(after.len());
+    let (authority, rest) = after.split_at(authority_len);
+    let mut out = String::with_capacity(raw.len());
+    out.push_str(&raw[..authority_start]);
+    match authority.rfind('@') {
+        Some(at) => {
+            out.push_str("****");
+            out.push_str(&authority[at..]);
+        }
+        None => out.push_str(authority),
+    }
+    let (before_fragment, fragment) = match rest.find('#') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match before_fragment.split_once('?') {
+        Some((path, query)) => {
+            out.push_str(path);
+            out.push('?');
+            for (i, pair) in query.split('&').enumerate() {
+                if i > 0 {
+                    out.push('&');
+                }
+                match pair.split_once('=') {
+                    Some((name, _)) => {
+                        out.push_str(name);
+                        out.push_str("=****");
+                    }
+                    None if pair.is_empty() => {}
+                    None => out.push_str("****"),
+                }
+            }
+        }
+        None => out.push_str(before_fragment),
+    }
+    if fragment.len() > 1 {
+        out.push_str("#****");
+    } else {
+        out.push_str(fragment);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -131,5 +252,53 @@ mod tests {
                 .contains("empty")
         );
         assert!(!format!("{:?}", Secret::Literal("s3cr3t".into())).contains("s3cr3t"));
+    }
+
+    #[test]
+    fn urls_lose_userinfo_query_values_and_fragments() {
+        for (raw, shown) in [
+            ("http://collector:4318", "http://collector:4318"),
+            (
+                "https://u:pw@loki:3100/push?token=abc&x=1#frag",
+                "https://****@loki:3100/push?token=****&x=****#****",
+            ),
+            ("http://u@h/?bare", "http://****@h/?****"),
+            // Not a URL (a port out of range): masked all the same.
+            ("http://u:pw@h:99999/", "http://****@h:99999/"),
+            ("h:4317", "h:4317"),
+            ("http://h/p?", "http://h/p?"),
+        ] {
+            assert_eq!(mask_url(raw), shown, "{raw}");
+        }
+    }
+
+    #[test]
+    fn only_small_regular_files_are_read_and_nothing_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        for (path, why) in [
+            (fifo.as_path(), "named pipe"),
+            (Path::new("/dev/zero"), "character device"),
+            (dir.path(), "directory"),
+        ] {
+            let e = read_small_file(path, 10).unwrap_err().to_string();
+            assert!(e.contains(why), "{path:?}: {e}");
+        }
+        let big = dir.path().join("big");
+        std::fs::write(&big, "x".repeat(11)).unwrap();
+        assert!(
+            read_small_file(&big, 10)
+                .unwrap_err()
+                .to_string()
+                .contains("larger than")
+        );
+        std::fs::write(&big, "0123456789").unwrap();
+        assert_eq!(read_small_file(&big, 10).unwrap(), b"0123456789");
+        // A secret file swapped for a FIFO is an error, not a hang.
+        let secret = Secret::file(fifo);
+        assert!(secret.value().unwrap_err().contains("named pipe"));
     }
 }

@@ -117,8 +117,13 @@ fn roots(ca_file: Option<&Path>) -> Result<RootCertStore, TlsError> {
     Ok(store)
 }
 
+/// PEM files (a CA bundle is a few hundred KiB) are read up to this size,
+/// and only when they are regular files: a FIFO or a device named here must
+/// not block or fill memory (issue 13).
+pub const MAX_PEM_FILE: u64 = 4 * 1024 * 1024;
+
 fn read(path: &Path, what: &'static str) -> Result<Vec<u8>, TlsError> {
-    std::fs::read(path).map_err(|source| TlsError::Read {
+    super::secret::read_small_file(path, MAX_PEM_FILE).map_err(|source| TlsError::Read {
         what,
         path: path.to_path_buf(),
         source,

@@ -176,12 +176,12 @@ impl Parser {
     /// Interprets one line, appending the records it completes to `out`.
     pub fn push(&mut self, line: Line, out: &mut Vec<Record>) {
         let text = if self.config.strip_ansi {
-            ansi::strip(&line.bytes)
+            ansi::strip(line.bytes())
         } else {
-            line.bytes.clone()
+            line.bytes().clone()
         };
         // Pieces of an over-long line are records of their own.
-        if !self.config.multiline || line.split.is_some() {
+        if !self.config.multiline || line.split().is_some() {
             self.flush(out);
             out.push(self.parse_line(&line, text));
             return;
@@ -195,11 +195,11 @@ impl Parser {
         if let Some(p) = self.pending.as_mut() {
             let time = &self.config.time;
             let looks_like_start = || {
-                timestamp::at_line_start(&text, time, line.observed_unix_nano).is_some()
+                timestamp::at_line_start(&text, time, line.observed_unix_nano()).is_some()
                     || severity::find_in_text(&text, 0).is_some()
             };
             // A trace header arriving with a warning or error it explains.
-            let same_read = p.last_observed == line.observed_unix_nano && p.reports_problem;
+            let same_read = p.last_observed == line.observed_unix_nano() && p.reports_problem;
             let fits = p.lines < self.config.multiline_max_lines
                 && p.bytes + p.blanks + 1 + text.len() <= self.config.multiline_max_bytes;
             if fits
@@ -218,14 +218,14 @@ impl Parser {
                 p.lines += 1 + p.blanks;
                 p.blanks = 0;
                 p.context = context;
-                p.last_observed = line.observed_unix_nano;
+                p.last_observed = line.observed_unix_nano();
                 return;
             }
         }
         self.flush(out);
         let context = multiline::context_of_start(&text);
         let bytes = text.len();
-        let observed = line.observed_unix_nano;
+        let observed = line.observed_unix_nano();
         let (record, level_found) = self.parse_line_detected(&line, text);
         self.pending = Some(Pending {
             reports_problem: level_found && record.severity.number >= SeverityNumber::WARN,
@@ -268,15 +268,15 @@ impl Parser {
 
     /// One line → a record, and whether the line named its own level.
     fn parse_line_detected(&self, line: &Line, text: Bytes) -> (Record, bool) {
-        let utf8 = line.utf8 && (!self.config.strip_ansi || text.len() == line.bytes.len());
+        let utf8 = line.is_utf8() && (!self.config.strip_ansi || text.len() == line.bytes().len());
         let mut record = Record::new(
-            line.stream,
-            line.observed_unix_nano,
+            line.stream(),
+            line.observed_unix_nano(),
             body_value(text.clone(), utf8),
         );
-        record.split = line.split;
+        record.split = line.split();
         record.severity = self.default_severity.clone();
-        let observed = line.observed_unix_nano;
+        let observed = line.observed_unix_nano();
         let first = text.iter().find(|b| !b.is_ascii_whitespace()).copied();
         let mode = self.mode;
         if matches!(mode, ParseMode::Auto | ParseMode::Json)

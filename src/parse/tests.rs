@@ -500,17 +500,16 @@ fn split_pieces_stay_separate_records() {
     let mut out = Vec::new();
     for (i, piece) in ["aaaa", "bbbb", "  cc"].iter().enumerate() {
         parser.push(
-            Line {
-                stream: Stream::Stdout,
-                observed_unix_nano: OBSERVED,
-                bytes: Bytes::from_static(piece.as_bytes()),
-                utf8: true,
-                split: Some(Split {
+            Line::new(
+                Stream::Stdout,
+                OBSERVED,
+                Bytes::from_static(piece.as_bytes()),
+                Some(Split {
                     id: 1,
                     index: i as u32,
                     last: i == 2,
                 }),
-            },
+            ),
             &mut out,
         );
     }

@@ -9,6 +9,18 @@
 //! after `--stop-timeout`, SIGKILL. Otherwise, as PID 1, logwrap's exit would
 //! SIGKILL them all without warning (tini issue 180), and outside a container
 //! they would linger holding the child's pipes.
+//!
+//! A signal must never reach a process that merely took a dead one's number
+//! (issue 13). A PID is free for reuse once its process is reaped, and a
+//! process group's number once its last member is; only logwrap reaps its
+//! children, under [`REAPING`]. So every signal to a child or to the child's
+//! group is sent by [`with_children`] while that lock is held, after
+//! checking that the target is still one of logwrap's children (a zombie
+//! counts: its number cannot be reused until it is reaped), or, for a group,
+//! that one of logwrap's children is still in it (which keeps the group's
+//! number taken). A group with no child of logwrap's left in it is not
+//! signalled: its members, if any, are beyond logwrap's reach, and its
+//! number may already be someone else's.
 
 use std::io;
 use std::sync::Mutex;
@@ -28,13 +40,16 @@ pub(crate) struct Reaped {
 
 /// `wait4(pid, WNOHANG)`, under [`REAPING`]: the reaper's one way to reap.
 /// Ok(None) when no child has exited; the error is read before the lock goes.
-pub(crate) fn reap_one(pid: i32) -> io::Result<Option<Reaped>> {
+/// With `stops`, a child that stopped is reported too (`WUNTRACED`; its
+/// status says `WIFSTOPPED`, and it is not reaped).
+pub(crate) fn reap_one(pid: i32, stops: bool) -> io::Result<Option<Reaped>> {
     let mut status = 0;
     // SAFETY: all-zero is a valid rusage (integers only).
     let mut rusage: libc::rusage = unsafe { std::mem::zeroed() };
     let _reaping = REAPING.lock().unwrap_or_else(|e| e.into_inner());
     // SAFETY: valid pointers to locals.
-    match unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut rusage) } {
+    let flags = libc::WNOHANG | if stops { libc::WUNTRACED } else { 0 };
+    match unsafe { libc::wait4(pid, &mut status, flags, &mut rusage) } {
         -1 => Err(io::Error::last_os_error()),
         0 => Ok(None),
         pid => Ok(Some(Reaped {
@@ -56,23 +71,76 @@ pub fn become_subreaper() -> io::Result<()> {
     }
 }
 
-/// Living (not zombie) direct children of this process, from /proc.
-pub fn living_children() -> Vec<i32> {
+/// One of this process's children, as /proc shows it.
+#[derive(Clone, Copy, Debug)]
+pub struct Kin {
+    pub pid: i32,
+    /// Its process group.
+    pub pgrp: i32,
+    /// Exited, not yet reaped.
+    pub zombie: bool,
+}
+
+/// Runs `f` on this process's children (zombies included) with [`REAPING`]
+/// held: none of them can be reaped, so none of their numbers (pids, and
+/// the groups they are in) can be reused, until `f` returns. Signals sent
+/// from `f` reach exactly those processes.
+pub fn with_children<R>(f: impl FnOnce(&[Kin]) -> R) -> R {
+    let _reaping = REAPING.lock().unwrap_or_else(|e| e.into_inner());
     let me = std::process::id() as i32;
     // The kernel lists each thread's children: reading those few stats
     // instead of every process's is cheaper on a busy host, and this runs at
     // every exit. Kernels built without CONFIG_PROC_CHILDREN lack the file.
-    let candidates = children_of_threads().unwrap_or_else(all_pids);
-    candidates
+    let candidates = children_of_threads_locked().unwrap_or_else(all_pids);
+    let kin: Vec<Kin> = candidates
         .into_iter()
-        .filter(|&pid| living_child_of(pid, me))
-        .collect()
+        .filter_map(|pid| child_of(pid, me))
+        .collect();
+    f(&kin)
+}
+
+/// Living (not zombie) direct children of this process, from /proc.
+pub fn living_children() -> Vec<i32> {
+    with_children(|kin| kin.iter().filter(|k| !k.zombie).map(|k| k.pid).collect())
+}
+
+/// Sends `signal` to the process group `pgid` if one of this process's
+/// children is still in it (see the module docs); false when it was not sent.
+pub fn signal_group(pgid: i32, signal: i32) -> bool {
+    with_children(|kin| send_to_group(kin, pgid, signal))
+}
+
+/// Sends `signal` to `pid` (or, with `group`, to its process group) if it is
+/// still this process's child, reaped by nobody yet; false when not sent.
+pub fn signal_child(pid: i32, group: bool, signal: i32) -> bool {
+    if group {
+        return signal_group(pid, signal);
+    }
+    with_children(|kin| {
+        kin.iter().any(|k| k.pid == pid) && {
+            // SAFETY: kill has no memory-safety preconditions; the pid is a
+            // child of ours that cannot be reaped while the lock is held.
+            unsafe { libc::kill(pid, signal) };
+            true
+        }
+    })
+}
+
+/// `kill(-pgid)` if a child in `kin` (held by the lock) is in the group.
+fn send_to_group(kin: &[Kin], pgid: i32, signal: i32) -> bool {
+    pgid > 0 && kin.iter().any(|k| k.pgrp == pgid) && {
+        // SAFETY: kill has no memory-safety preconditions; a child of ours
+        // keeps the group's number taken while the lock is held.
+        unsafe { libc::kill(-pgid, signal) };
+        true
+    }
 }
 
 /// The pids in /proc/self/task/*/children, or None where they cannot be
-/// read (a kernel without the file, a security module saying no).
-fn children_of_threads() -> Option<Vec<i32>> {
-    let _reaping = REAPING.lock().unwrap_or_else(|e| e.into_inner());
+/// read (a kernel without the file, a security module saying no). Call with
+/// [`REAPING`] held: the kernel's list of a thread's children can omit
+/// living children when others are reaped during the read.
+fn children_of_threads_locked() -> Option<Vec<i32>> {
     let mut pids = Vec::new();
     for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
         match std::fs::read_to_string(task.path().join("children")) {
@@ -92,6 +160,13 @@ fn children_of_threads() -> Option<Vec<i32>> {
     Some(pids)
 }
 
+/// The children lists, with the lock taken here (tests).
+#[cfg(test)]
+fn children_of_threads() -> Option<Vec<i32>> {
+    let _reaping = REAPING.lock().unwrap_or_else(|e| e.into_inner());
+    children_of_threads_locked()
+}
+
 fn all_pids() -> Vec<i32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
@@ -102,25 +177,26 @@ fn all_pids() -> Vec<i32> {
         .collect()
 }
 
-/// Whether `pid` is a child of `me` and not a zombie.
-fn living_child_of(pid: i32, me: i32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-    let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-        return false;
-    };
+/// `pid` as a child of `me` (its state and group), or None.
+fn child_of(pid: i32, me: i32) -> Option<Kin> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+    let after = &stat[stat.rfind(')')? + 1..];
     let mut fields = after.split_whitespace();
-    let state = fields.next();
-    let ppid = fields.next().and_then(|p| p.parse::<i32>().ok());
-    ppid == Some(me) && state != Some("Z")
+    let state = fields.next()?;
+    let ppid = fields.next()?.parse::<i32>().ok()?;
+    let pgrp = fields.next()?.parse::<i32>().ok()?;
+    (ppid == me).then_some(Kin {
+        pid,
+        pgrp,
+        zombie: state == "Z",
+    })
 }
 
-/// True while any process is in process group `pgid`.
-pub fn group_alive(pgid: i32) -> bool {
-    // SAFETY: signal 0 only checks for existence.
-    pgid > 0 && unsafe { libc::kill(-pgid, 0) } == 0
+/// Whether `pid` is a child of `me` and not a zombie.
+#[cfg(test)]
+fn living_child_of(pid: i32, me: i32) -> bool {
+    child_of(pid, me).is_some_and(|k| !k.zombie)
 }
 
 /// What stopping the leftovers took.
@@ -133,51 +209,59 @@ pub struct Stopped {
 }
 
 /// SIGTERM to the group `pgid` and every living child, up to `grace` for
-/// them to exit, then SIGKILL to what is left.
+/// them to exit, then SIGKILL to what is left. The group is signalled only
+/// while a child of logwrap's is in it (see the module docs); processes of
+/// the group outside logwrap's reach (possible only when it could not become
+/// a subreaper) are not waited for.
 pub async fn stop(pgid: i32, grace: Duration) -> Stopped {
-    let first = living_children();
-    if first.is_empty() && !group_alive(pgid) {
+    let first = signal_all(pgid, libc::SIGTERM);
+    if first == 0 {
         return Stopped::default();
     }
     tracing::info!(
-        processes = first.len(),
+        processes = first,
         ?grace,
         "the child left processes running; asking them to stop"
     );
-    signal_all(pgid, &first, libc::SIGTERM);
     let deadline = Instant::now() + grace;
     while Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
-        if living_children().is_empty() && !group_alive(pgid) {
+        if living_children().is_empty() {
             return Stopped {
-                found: first.len(),
+                found: first,
                 killed: 0,
             };
         }
     }
-    let left = living_children();
-    tracing::warn!(
-        processes = left.len(),
-        ?grace,
-        "processes left by the child ignored SIGTERM; killing them"
-    );
-    signal_all(pgid, &left, libc::SIGKILL);
+    let left = signal_all(pgid, libc::SIGKILL);
+    if left > 0 {
+        tracing::warn!(
+            processes = left,
+            ?grace,
+            "processes left by the child ignored SIGTERM; killing them"
+        );
+    }
     Stopped {
-        found: first.len(),
-        killed: left.len().max(group_alive(pgid) as usize),
+        found: first,
+        killed: left,
     }
 }
 
-fn signal_all(pgid: i32, pids: &[i32], signal: i32) {
-    // SAFETY: kill has no memory-safety preconditions; ESRCH is fine.
-    unsafe {
-        if pgid > 0 {
-            libc::kill(-pgid, signal);
+/// `signal` to the group `pgid` (while a child is in it) and to every living
+/// child, in one hold of the lock; returns how many living children there
+/// were.
+fn signal_all(pgid: i32, signal: i32) -> usize {
+    with_children(|kin| {
+        send_to_group(kin, pgid, signal);
+        let mut living = 0;
+        for k in kin.iter().filter(|k| !k.zombie) {
+            // SAFETY: kill has no memory-safety preconditions; a child of
+            // ours cannot be reaped while the lock is held.
+            unsafe { libc::kill(k.pid, signal) };
+            living += 1;
         }
-        for &pid in pids {
-            libc::kill(pid, signal);
-        }
-    }
+        living
+    })
 }
 
 #[cfg(test)]
@@ -263,7 +347,7 @@ mod tests {
                 let mut left = short;
                 while !left.is_empty() {
                     // Reaped, or not ours any more (ECHILD): done with it.
-                    left.retain(|&pid| matches!(reap_one(pid), Ok(None)));
+                    left.retain(|&pid| matches!(reap_one(pid, false), Ok(None)));
                     std::thread::sleep(Duration::from_micros(200));
                 }
                 done.store(true, std::sync::atomic::Ordering::SeqCst);

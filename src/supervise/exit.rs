@@ -39,7 +39,8 @@ impl Outcome {
         } else if libc::WIFSIGNALED(status) {
             Outcome::Signaled(libc::WTERMSIG(status))
         } else {
-            // Stopped/continued statuses are never asked for (no WUNTRACED).
+            // Stops are asked for only under job control, and the reaper
+            // handles them before this (see signals.rs).
             Outcome::Failed
         }
     }

@@ -14,6 +14,22 @@
 //! `waitpid(-1)` reaper would race for the main child's status. Several exits
 //! can share one SIGCHLD, so the reaper loops until nothing is left.
 //!
+//! Job control (issue 13). When logwrap runs in a terminal's foreground it
+//! hands the terminal to the child's process group (see `spawn`), so Ctrl-Z
+//! sends SIGTSTP to the child's group, not to logwrap's, which is the shell's
+//! job. The shell would then wait forever for its job to stop. So, while it
+//! holds the terminal for the child, this thread also hears of the child
+//! stopping (`WUNTRACED`) and stops logwrap itself (SIGSTOP), as a shell-facing
+//! wrapper must (sudo does the same): the shell sees its job stopped and
+//! takes the terminal back. On SIGCONT (`fg`, `bg`), the terminal goes back
+//! to the child's group if logwrap is in the foreground again, and the
+//! child's group is continued.
+//!
+//! Signals are sent by `descendants`, under its reaping lock, only to a
+//! child not yet reaped or to a group one of logwrap's children is still in:
+//! after the main child is reaped its number, and its group's, may already
+//! belong to an unrelated process.
+//!
 //! The thread starts only after the child has been spawned: std's `spawn`
 //! itself waits on a child whose `exec` failed, and a reaper running at that
 //! moment could steal that status. Signals that arrive before the thread runs
@@ -114,17 +130,46 @@ pub struct SignalThread {
 pub fn start(set: SignalSet, child: i32, target: SignalTarget) -> io::Result<SignalThread> {
     let (exit_tx, exit) = oneshot::channel();
     let (received_tx, received) = mpsc::unbounded_channel();
+    // The child was spawned (and took the terminal, if it did) before this.
+    let job_control = child > 0 && terminal_foreground_is(child);
     std::thread::Builder::new()
         .name("logwrap-signals".into())
         .stack_size(64 * 1024)
-        .spawn(move || run(set, child, target, exit_tx, received_tx))?;
+        .spawn(move || {
+            run(
+                set,
+                Child {
+                    pid: child,
+                    target,
+                    job_control,
+                },
+                exit_tx,
+                received_tx,
+            )
+        })?;
     Ok(SignalThread { exit, received })
+}
+
+/// The main child, as the signal thread knows it.
+#[derive(Clone, Copy)]
+struct Child {
+    /// 0 in pipe mode.
+    pid: i32,
+    target: SignalTarget,
+    /// logwrap handed the terminal to the child's group: follow its stops
+    /// (see the module docs).
+    job_control: bool,
+}
+
+/// Whether fd 0 is a terminal whose foreground group is `pgid`.
+fn terminal_foreground_is(pgid: i32) -> bool {
+    // SAFETY: plain queries on fd 0.
+    unsafe { libc::isatty(0) == 1 && libc::tcgetpgrp(0) == pgid }
 }
 
 fn run(
     set: SignalSet,
-    child: i32,
-    target: SignalTarget,
+    child: Child,
     exit_tx: oneshot::Sender<ChildExit>,
     received_tx: mpsc::UnboundedSender<i32>,
 ) {
@@ -144,38 +189,69 @@ fn run(
             continue;
         }
         let child_alive = exit_tx.is_some();
-        forward(signal, child, target, child_alive);
+        if signal == libc::SIGCONT && child.job_control && child_alive {
+            resume(child);
+        } else {
+            forward(signal, child, child_alive);
+        }
         tracing::debug!(signal, "forwarded signal");
         let _ = received_tx.send(signal);
     }
 }
 
-/// Sends `signal` on. Once the main child has been reaped its pid may be
-/// reused, so only the group (which may still have members) is signalled.
-fn forward(signal: i32, child: i32, target: SignalTarget, child_alive: bool) {
-    if child <= 0 {
+/// Sends `signal` on, through `descendants`, which checks under its reaping
+/// lock that the child (or a child in the group) is still logwrap's: once
+/// the main child has been reaped its pid may be reused, so only the group
+/// is signalled, and only while a child of logwrap's is in it.
+fn forward(signal: i32, child: Child, child_alive: bool) {
+    if child.pid <= 0 {
         return; // pipe mode: no child to tell
     }
-    let pid = match (target, child_alive) {
-        (SignalTarget::Group, _) => -child,
-        (SignalTarget::Child, true) => child,
-        (SignalTarget::Child, false) => return,
-    };
-    // SAFETY: kill has no memory-safety preconditions. ESRCH (already gone)
-    // is expected and not an error.
-    unsafe { libc::kill(pid, signal) };
+    match (child.target, child_alive) {
+        (SignalTarget::Group, _) => {
+            super::descendants::signal_group(child.pid, signal);
+        }
+        (SignalTarget::Child, true) => {
+            // Not reaped: only this thread reaps, and it has not.
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(child.pid, signal) };
+        }
+        (SignalTarget::Child, false) => {}
+    }
 }
 
-/// Collects every exited child; reports the main child's status once.
-fn reap(child: i32, exit_tx: &mut Option<oneshot::Sender<ChildExit>>) {
+/// SIGCONT after a stop under job control: the terminal back to the child's
+/// group if logwrap is in the foreground again (`fg`; after `bg` it is not,
+/// and the child runs in the background as logwrap does), then the whole
+/// group continued, as the terminal's SIGTSTP stopped the whole group.
+fn resume(child: Child) {
+    // SAFETY: plain terminal calls on fd 0; logwrap's group is the
+    // foreground one, so tcsetpgrp raises no SIGTTOU.
+    unsafe {
+        if libc::isatty(0) == 1 && libc::tcgetpgrp(0) == libc::getpgrp() {
+            libc::tcsetpgrp(0, child.pid);
+        }
+    }
+    super::descendants::signal_group(child.pid, libc::SIGCONT);
+}
+
+/// Collects every exited child; reports the main child's status once. Under
+/// job control, a stop of the main child stops logwrap too.
+fn reap(child: Child, exit_tx: &mut Option<oneshot::Sender<ChildExit>>) {
+    let mut child_stopped = false;
     loop {
-        let reaped = match super::descendants::reap_one(-1) {
+        let reaped = match super::descendants::reap_one(-1, child.job_control) {
             Ok(Some(reaped)) => reaped,
-            Ok(None) => return, // children left, none exited
+            Ok(None) => break, // children left, none exited
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => return, // ECHILD: none left
+            Err(_) => break, // ECHILD: none left
         };
-        if reaped.pid == child {
+        if libc::WIFSTOPPED(reaped.status) {
+            // Reported only with job control; not an end.
+            child_stopped |= reaped.pid == child.pid;
+            continue;
+        }
+        if reaped.pid == child.pid {
             let exit = ChildExit {
                 outcome: Outcome::from_wait_status(reaped.status),
                 rusage: reaped.rusage,
@@ -186,5 +262,10 @@ fn reap(child: i32, exit_tx: &mut Option<oneshot::Sender<ChildExit>>) {
         } else {
             tracing::debug!(pid = reaped.pid, "reaped an orphaned process");
         }
+    }
+    if child_stopped && exit_tx.is_some() {
+        tracing::debug!("the child stopped (job control); stopping logwrap too");
+        // SAFETY: stops this process until a SIGCONT; nothing to uphold.
+        unsafe { libc::kill(libc::getpid(), libc::SIGSTOP) };
     }
 }

@@ -8,6 +8,29 @@
 //! interactive child can still read the terminal instead of being stopped by
 //! SIGTTIN. A background logwrap never takes the terminal from the shell.
 //!
+//! The child's environment is logwrap's, minus logwrap's own secrets
+//! ([`crate::cli::CHILD_HIDDEN_ENV`]: header values, passwords, tokens and
+//! the files that hold them): what a child inherits it may print, and
+//! logwrap would ship that line.
+//!
+//! If logwrap dies without the chance to stop the child (SIGKILL, the OOM
+//! killer, a crash), the child gets SIGTERM from the kernel
+//! (`PR_SET_PDEATHSIG`) instead of running on unsupervised with its output
+//! going nowhere (issue 13). SIGTERM rather than SIGKILL: it is the stop
+//! signal the child already handles for `docker stop` or a Kubernetes
+//! shutdown, so it can finish its work and exit cleanly; one that ignores
+//! SIGTERM still meets SIGPIPE at its next write, its pipes' reader being
+//! gone (logwrap resets SIGPIPE to its default for the child). The kernel
+//! sends it when the *thread* that forked ends, so it is set only when the
+//! spawn runs on the main thread (it does: the runtime is current-thread and
+//! `app::run` runs on it), whose end is the process's end; from another
+//! thread it would fire when that thread exits, killing a healthy child. The
+//! classic race (logwrap dying between fork and prctl) is closed by checking
+//! the parent again after the prctl. Not covered: the child's own children
+//! (only the direct child has a parent-death signal), and set-user-ID or
+//! file-capability programs, for which the kernel clears the setting at
+//! exec.
+//!
 //! The `pre_exec` hook empties the signal mask (std passes the parent's mask
 //! on, and logwrap blocks every signal it forwards) and resets every
 //! disposition to its default, so a signal that logwrap's own parent ignored
@@ -61,6 +84,9 @@ pub fn spawn(argv: &[OsString], options: &SpawnOptions) -> Result<Spawned, Spawn
     };
     let mut command = Command::new(&program);
     command.args(&argv[1..]).stdin(Stdio::inherit());
+    for key in crate::cli::CHILD_HIDDEN_ENV {
+        command.env_remove(key);
+    }
     for (key, value) in &options.default_env {
         if std::env::var_os(key).is_none() {
             command.env(key, value);
@@ -81,10 +107,23 @@ pub fn spawn(argv: &[OsString], options: &SpawnOptions) -> Result<Spawned, Spawn
         None
     };
     let take_terminal = stdin_is_our_foreground_terminal();
+    // SAFETY: getpid and gettid have no preconditions.
+    let (parent, on_main_thread) = unsafe {
+        let pid = libc::getpid();
+        (
+            pid,
+            libc::syscall(libc::SYS_gettid) == libc::c_long::from(pid),
+        )
+    };
+    let death_signal = on_main_thread.then_some(Parent { pid: parent });
+    if !on_main_thread {
+        tracing::debug!("spawning from a thread other than the main one; no parent-death signal");
+    }
     // SAFETY: the hook runs between fork and exec and only makes
-    // async-signal-safe system calls (signal, setpgid, tcsetpgrp, sigprocmask).
+    // async-signal-safe system calls (signal, setpgid, tcsetpgrp,
+    // sigprocmask, prctl, getppid, raise).
     unsafe {
-        command.pre_exec(move || prepare_child(take_terminal));
+        command.pre_exec(move || prepare_child(take_terminal, death_signal));
     }
     let mut child = command.spawn().map_err(|e| classify(&program, e))?;
     // Dropping `command` closed our copies of the terminal's slave side, so
@@ -113,8 +152,12 @@ pub fn spawn(argv: &[OsString], options: &SpawnOptions) -> Result<Spawned, Spawn
     }
 }
 
-/// A pseudo-terminal pair; the master is close-on-exec, and the terminal
-/// does no output processing (no `\n` → `\r\n`), so bytes pass unchanged.
+/// A pseudo-terminal pair; both descriptors are close-on-exec (the child
+/// gets the slave as its fds 1 and 2 through dup2, which clears the flag on
+/// those copies, and no other: openpty's own slave fd would otherwise
+/// outlive the exec as an extra descriptor in the child and everything it
+/// starts, issue 13), and the terminal does no output processing (no `\n` →
+/// `\r\n`), so bytes pass unchanged.
 fn open_pty() -> io::Result<(OwnedFd, OwnedFd)> {
     use std::os::fd::FromRawFd;
     let (mut master, mut slave) = (0, 0);
@@ -137,6 +180,7 @@ fn open_pty() -> io::Result<(OwnedFd, OwnedFd)> {
     // SAFETY: plain fcntl/termios calls on descriptors we own.
     unsafe {
         libc::fcntl(master.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC);
+        libc::fcntl(slave.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC);
         let mut attrs = std::mem::zeroed::<libc::termios>();
         if libc::tcgetattr(slave.as_raw_fd(), &mut attrs) == 0 {
             attrs.c_oflag &= !libc::OPOST;
@@ -152,8 +196,17 @@ fn stdin_is_our_foreground_terminal() -> bool {
     unsafe { libc::isatty(0) == 1 && libc::tcgetpgrp(0) == libc::getpgrp() }
 }
 
+/// The process whose death the child must not outlive.
+#[derive(Clone, Copy)]
+struct Parent {
+    pid: i32,
+}
+
+/// What the child gets when logwrap dies; see the module docs.
+const PARENT_DEATH_SIGNAL: i32 = libc::SIGTERM;
+
 /// Runs in the child between fork and exec.
-fn prepare_child(take_terminal: bool) -> io::Result<()> {
+fn prepare_child(take_terminal: bool, death_signal: Option<Parent>) -> io::Result<()> {
     // SAFETY: async-signal-safe calls only; all arguments are valid.
     unsafe {
         if libc::setpgid(0, 0) != 0 {
@@ -176,6 +229,15 @@ fn prepare_child(take_terminal: bool) -> io::Result<()> {
         let mut empty = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
         libc::sigemptyset(empty.as_mut_ptr());
         libc::pthread_sigmask(libc::SIG_SETMASK, empty.as_ptr(), std::ptr::null_mut());
+        if let Some(parent) = death_signal {
+            // After the mask and dispositions are clean, so the signal acts
+            // at once. If logwrap died before the prctl, nothing will send
+            // it: the parent is someone else by now, so act as if it came.
+            libc::prctl(libc::PR_SET_PDEATHSIG, PARENT_DEATH_SIGNAL as libc::c_ulong);
+            if libc::getppid() != parent.pid {
+                libc::raise(PARENT_DEATH_SIGNAL);
+            }
+        }
     }
     Ok(())
 }
