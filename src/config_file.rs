@@ -27,7 +27,7 @@ use crate::cli::Cli;
 use crate::config::{Config, Env, ExporterConfig};
 
 /// Options a file may not set: they are about the file or the invocation.
-const NOT_IN_FILE: &[&str] = &["config", "print-config", "help", "version"];
+const NOT_IN_FILE: &[&str] = &["config", "print-config", "generate", "help", "version"];
 
 /// OTel variables that outrank a file's value for these options.
 fn otel_vars(key: &str) -> &'static [&'static str] {
