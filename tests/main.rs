@@ -5,6 +5,7 @@
 mod support;
 
 mod console;
+mod container;
 mod delivery;
 mod deploy;
 mod destinations;
