@@ -3,9 +3,14 @@
 //! ../shared/containers.md).
 //!
 //! The image holds the binary the tests build (`CARGO_BIN_EXE_logwrap`,
-//! the test profile's, fresh for every run) with the shared libraries
-//! `ldd` names copied to the same paths, and busybox as `/bin/sh` and its
-//! other applets. Every image, container and volume gets a name unique to
+//! the test profile's) with the shared libraries `ldd` names copied to the
+//! same paths, and busybox as `/bin/sh` and its other applets. Not the
+//! release binary: cargo guarantees this one is the current code (a
+//! target/release/logwrap can be stale), what these tests check (signals,
+//! reaping, exit codes, resource detection, file following) does not depend
+//! on optimisation, and CI is spared a release build (about 3 minutes on its
+//! 2 cores). The release image is the same final stage of deploy/Dockerfile,
+//! which one test builds from this binary. Every image, container and volume gets a name unique to
 //! the test process and is removed when its guard drops, so tests run in
 //! parallel and leave nothing behind.
 //!
