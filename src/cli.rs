@@ -591,6 +591,11 @@ pub struct Cli {
     #[arg(long, help_heading = "Diagnostics")]
     pub print_config: bool,
 
+    /// Print a shell completion script or the man page, made from these
+    /// options, and exit: complete-bash, complete-zsh, complete-fish, man
+    #[arg(long, value_name = "WHAT", help_heading = "Diagnostics")]
+    pub generate: Option<Generate>,
+
     // ---- Inputs -------------------------------------------------------------
     /// Also read lines from files or named pipes: file:PATH or file:GLOB
     /// (repeatable). Rotation and truncation are followed; positions are
@@ -633,6 +638,46 @@ pub const CHILD_HIDDEN_ENV: &[&str] = &[
     "LOGWRAP_TLS_CLIENT_KEY",
     "LOGWRAP_CONFIG",
 ];
+
+/// What `--generate` prints, as ripgrep's flag of the same name does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Generate {
+    /// bash completions (`source <(logwrap --generate complete-bash)`)
+    CompleteBash,
+    /// zsh completions (save as `_logwrap` in a directory on `$fpath`)
+    CompleteZsh,
+    /// fish completions (save as `~/.config/fish/completions/logwrap.fish`)
+    CompleteFish,
+    /// the man page in roff (`logwrap --generate man | man -l -`)
+    Man,
+}
+
+impl Generate {
+    /// The script or page for this command line's definition. Both come
+    /// from clap's own description of the options (clap_complete,
+    /// clap_mangen), so they cannot drift from `--help`. Made in memory:
+    /// clap_complete panics on a failed write, and a closed pipe
+    /// (`| head`) is not worth one.
+    pub fn render(self) -> Vec<u8> {
+        use clap::CommandFactory;
+        use clap_complete::Shell;
+        let mut command = Cli::command();
+        let mut out = Vec::new();
+        let shell = match self {
+            Generate::CompleteBash => Shell::Bash,
+            Generate::CompleteZsh => Shell::Zsh,
+            Generate::CompleteFish => Shell::Fish,
+            Generate::Man => {
+                clap_mangen::Man::new(command)
+                    .render(&mut out)
+                    .expect("writing to a Vec cannot fail");
+                return out;
+            }
+        };
+        clap_complete::generate(shell, &mut command, "logwrap", &mut out);
+        out
+    }
+}
 
 /// A destination kind selectable with `--exporter` / `OTEL_LOGS_EXPORTER`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -32,7 +32,7 @@ use crate::export::secret::mask_url;
 pub const MAX_CONFIG_FILE: u64 = 4 * 1024 * 1024;
 
 /// Options a file may not set: they are about the file or the invocation.
-const NOT_IN_FILE: &[&str] = &["config", "print-config", "help", "version"];
+const NOT_IN_FILE: &[&str] = &["config", "print-config", "generate", "help", "version"];
 
 /// OTel variables that outrank a file's value for these options.
 fn otel_vars(key: &str) -> &'static [&'static str] {

@@ -31,13 +31,14 @@
 //! - [`batch`] closes batches at a count, a size or a delay (a pure
 //!   [`batch::Batcher`] driven by the export task).
 //! - [`input`] is the read stage for files and named pipes (`--input`):
-//!   one polling thread, rotation by inode, positions kept on disk.
+//!   one thread woken by inotify (polling underneath), rotation by inode,
+//!   positions kept on disk.
 //! - [`export`] delivers batches: OTLP protobuf written against the wire
 //!   format ([`export::otlp_proto`]) over HTTP or gRPC, OTLP/JSON, Loki,
 //!   NDJSON, the console; retry classification and backoff
 //!   ([`export::retry`]); batches out of retry time and memory overflow go to
 //!   the disk buffer ([`buffer::disk`]) and come back first.
-//! - [`resource`] says who is logging (service, process, host).
+//! - [`resource`] says who is logging (service, process, host, container).
 //! - [`telemetry`] is logwrap's own diagnostics (`tracing` to stderr) and
 //!   counters; [`metrics`] serves them (`--metrics-addr`); [`lifecycle`]
 //!   makes the start/exit/dropped records; [`trace`] the run's span.

@@ -99,6 +99,16 @@ fn main() -> ExitCode {
         }
     };
     let cli = Cli::parse_from(&argv);
+    if let Some(what) = cli.generate {
+        use std::io::Write;
+        return match std::io::stdout().lock().write_all(&what.render()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                eprintln!("logwrap: --generate: cannot write to stdout: {e}");
+                ExitCode::from(Outcome::Failed.code())
+            }
+            _ => ExitCode::SUCCESS,
+        };
+    }
     let print_config = cli.print_config;
     let resolved = match config::resolve(cli, &ProcessEnv) {
         Ok(r) => r,

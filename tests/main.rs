@@ -6,6 +6,7 @@ mod support;
 
 mod backpressure;
 mod console;
+mod container;
 mod delivery;
 mod deploy;
 mod destinations;
@@ -14,6 +15,8 @@ mod entrypoint;
 mod examples;
 mod exit_codes;
 mod faults;
+mod follow;
+mod generate;
 mod hardening;
 mod lines;
 mod loghub;

@@ -11,6 +11,7 @@ pub mod http;
 pub mod loki;
 pub mod loki_proto;
 pub mod otlp;
+pub mod podman;
 
 use std::ffi::OsStr;
 use std::process::Stdio;
