@@ -39,6 +39,7 @@
 //! Timestamp { seconds = 1, nanos = 2 }.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -162,18 +163,90 @@ pub struct LokiExporter {
     last_timestamp: Mutex<HashMap<String, u64>>,
 }
 
-/// One entry, ready to encode.
+/// One entry: its time, and where its line and metadata lie in the batch.
 struct Entry {
     timestamp: u64,
-    line: String,
-    metadata: Vec<(String, String)>,
+    line: Range<usize>,
+    /// Indexes into [`Streams::pairs`]; the resource's pairs follow them.
+    pairs: Range<usize>,
 }
 
 /// Label pairs of a stream, sorted by name.
 type Labels = Vec<(String, String)>;
 
-/// A batch grouped into streams: (selector text, labels, entries).
-struct Streams(Vec<(String, Labels, Vec<Entry>)>);
+/// One stream of a batch: its selector text, labels and entries.
+struct Stream {
+    selector: String,
+    labels: Labels,
+    entries: Vec<Entry>,
+}
+
+/// A batch grouped into streams. Every line, metadata name and value is
+/// written once into `arena`, and entries point into it: building a push
+/// allocates per batch, not per record or per field.
+struct Streams {
+    arena: Vec<u8>,
+    /// Structured metadata pairs: (name, value) ranges in `arena`.
+    pairs: Vec<(Range<usize>, Range<usize>)>,
+    /// The resource's pairs (in `pairs`), sent with every entry.
+    resource: Range<usize>,
+    streams: Vec<Stream>,
+}
+
+impl Streams {
+    fn text(&self, range: &Range<usize>) -> &[u8] {
+        &self.arena[range.clone()]
+    }
+
+    /// An entry's metadata: its own pairs, then the resource's.
+    fn metadata(&self, e: &Entry) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.pairs[e.pairs.clone()]
+            .iter()
+            .chain(&self.pairs[self.resource.clone()])
+            .map(|(n, v)| (self.text(n), self.text(v)))
+    }
+}
+
+/// Appends bytes to the arena; returns where they lie.
+fn put(arena: &mut Vec<u8>, bytes: &[u8]) -> Range<usize> {
+    let start = arena.len();
+    arena.extend_from_slice(bytes);
+    start..arena.len()
+}
+
+/// Appends a number in decimal (no formatting machinery per field).
+fn put_decimal(arena: &mut Vec<u8>, mut n: u64) -> Range<usize> {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    put(arena, &digits[i..])
+}
+
+/// Appends a value as metadata text: strings as they are, the rest as JSON
+/// (numbers and booleans as JSON writes them, bytes as base64).
+fn put_value(arena: &mut Vec<u8>, v: &Value) -> Range<usize> {
+    let start = arena.len();
+    match v {
+        Value::Str(s) => arena.extend_from_slice(s.as_bytes()),
+        Value::Int(i) if *i >= 0 => {
+            put_decimal(arena, *i as u64);
+        }
+        Value::Empty => {}
+        Value::Bytes(b) => {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(b);
+            arena.extend_from_slice(encoded.as_bytes());
+        }
+        other => arena.extend_from_slice(stringify(other).as_bytes()),
+    }
+    start..arena.len()
+}
 
 impl LokiExporter {
     pub fn new(config: LokiConfig, resource: &[(Str, Value)]) -> Result<Self, String> {
@@ -274,17 +347,59 @@ impl LokiExporter {
     /// Groups records by label set, entries of each stream in time order
     /// with strictly increasing timestamps.
     fn group(&self, records: &[Record]) -> Streams {
-        let mut streams: Vec<(String, Labels, Vec<Entry>)> = Vec::new();
+        let with_metadata = self.structured_metadata.load(Ordering::Relaxed);
+        let mut b = Streams {
+            arena: Vec::with_capacity(records.len() * 160),
+            pairs: Vec::with_capacity(records.len() * 8),
+            resource: 0..0,
+            streams: Vec::new(),
+        };
+        if with_metadata {
+            let start = b.pairs.len();
+            for (n, v) in &self.resource_metadata {
+                let n = put(&mut b.arena, n.as_bytes());
+                let v = put(&mut b.arena, v.as_bytes());
+                b.pairs.push((n, v));
+            }
+            b.resource = start..b.pairs.len();
+        }
+        // Labels that do not depend on the record: one stream for all.
+        let dynamic = self
+            .config
+            .labels
+            .iter()
+            .any(|l| matches!(l.value, LabelValue::Attribute(_)))
+            || (self.config.level_label && !with_metadata);
+        let mut key = String::new();
         for r in records {
-            let labels = self.labels_of(r);
-            let key = selector(&labels);
-            let with_metadata = self.structured_metadata.load(Ordering::Relaxed);
+            let stream = if dynamic || b.streams.is_empty() {
+                let labels = self.labels_of(r, with_metadata);
+                key.clear();
+                selector_into(&mut key, &labels);
+                match b.streams.iter().position(|s| s.selector == key) {
+                    Some(i) => i,
+                    None => {
+                        b.streams.push(Stream {
+                            selector: key.clone(),
+                            labels,
+                            entries: Vec::new(),
+                        });
+                        b.streams.len() - 1
+                    }
+                }
+            } else {
+                0
+            };
             let line = if !with_metadata && !r.original.is_empty() {
                 // The fields travel in the line, as the program wrote it.
-                r.original.as_str().to_string()
+                put(&mut b.arena, r.original.as_bytes())
             } else {
-                line_of(&r.body)
+                put_line(&mut b.arena, &r.body)
             };
+            let first = b.pairs.len();
+            if with_metadata {
+                self.put_metadata(r, &mut b.arena, &mut b.pairs);
+            }
             let entry = Entry {
                 timestamp: if r.time_unix_nano != 0 {
                     r.time_unix_nano
@@ -292,40 +407,37 @@ impl LokiExporter {
                     r.observed_unix_nano
                 },
                 line,
-                metadata: self.metadata_of(r),
+                pairs: first..b.pairs.len(),
             };
-            match streams.iter_mut().find(|(k, _, _)| *k == key) {
-                Some((_, _, entries)) => entries.push(entry),
-                None => streams.push((key, labels, vec![entry])),
-            }
+            b.streams[stream].entries.push(entry);
         }
         let mut last_timestamp = self
             .last_timestamp
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        for (key, _, entries) in &mut streams {
-            entries.sort_by_key(|e| e.timestamp);
-            let last = last_timestamp.entry(key.clone()).or_insert(0);
-            for e in entries.iter_mut() {
+        for stream in &mut b.streams {
+            stream.entries.sort_by_key(|e| e.timestamp);
+            let last = match last_timestamp.get_mut(&stream.selector) {
+                Some(last) => last,
+                None => last_timestamp.entry(stream.selector.clone()).or_insert(0),
+            };
+            for e in stream.entries.iter_mut() {
                 if e.timestamp <= *last {
                     e.timestamp = *last + 1;
                 }
                 *last = e.timestamp;
             }
         }
-        Streams(streams)
+        b
     }
 
-    fn labels_of(&self, r: &Record) -> Vec<(String, String)> {
+    fn labels_of(&self, r: &Record, with_metadata: bool) -> Labels {
         let mut labels = vec![("service_name".to_string(), self.service_name.clone())];
         // Without structured metadata the severity has nowhere else to go.
         // Six values at most (the OTel severity ranges), so it multiplies
         // the streams by six at worst: the low cardinality Loki's label
         // guidance asks for. A user's own `level` label wins.
-        if self.config.level_label
-            && !self.structured_metadata.load(Ordering::Relaxed)
-            && r.severity.number.0 != 0
-        {
+        if self.config.level_label && !with_metadata && r.severity.number.0 != 0 {
             labels.push(("level".to_string(), level_of(r.severity.number).to_string()));
         }
         for label in &self.config.labels {
@@ -352,55 +464,98 @@ impl LokiExporter {
         labels
     }
 
-    fn metadata_of(&self, r: &Record) -> Vec<(String, String)> {
-        if !self.structured_metadata.load(Ordering::Relaxed) {
-            return Vec::new();
-        }
-        let mut m = Vec::with_capacity(4 + r.attributes.len() + self.resource_metadata.len());
+    /// Writes a record's own structured metadata (not the resource's) into
+    /// the arena and its pairs.
+    fn put_metadata(
+        &self,
+        r: &Record,
+        arena: &mut Vec<u8>,
+        pairs: &mut Vec<(Range<usize>, Range<usize>)>,
+    ) {
+        let mut pair = |arena: &mut Vec<u8>, name: &str, value: Range<usize>| {
+            let name = put(arena, name.as_bytes());
+            pairs.push((name, value));
+        };
         if !r.severity.text.is_empty() {
-            m.push(("level".to_string(), r.severity.text.as_str().to_string()));
+            let v = put(arena, r.severity.text.as_bytes());
+            pair(arena, "level", v);
         }
         if r.severity.number.0 != 0 {
-            m.push((
-                "severity_number".to_string(),
-                r.severity.number.0.to_string(),
-            ));
+            let v = put_decimal(arena, u64::from(r.severity.number.0));
+            pair(arena, "severity_number", v);
         }
         if let Some(iostream) = r.stream.iostream() {
-            m.push(("log_iostream".to_string(), iostream.to_string()));
+            let v = put(arena, iostream.as_bytes());
+            pair(arena, "log_iostream", v);
         }
         if !r.event_name.is_empty() {
-            m.push(("event_name".to_string(), r.event_name.as_str().to_string()));
+            let v = put(arena, r.event_name.as_bytes());
+            pair(arena, "event_name", v);
         }
         if r.trace_id != [0; 16] {
-            m.push(("trace_id".to_string(), hex(&r.trace_id)));
+            let v = put(arena, hex(&r.trace_id).as_bytes());
+            pair(arena, "trace_id", v);
         }
         if r.span_id != [0; 8] {
-            m.push(("span_id".to_string(), hex(&r.span_id)));
+            let v = put(arena, hex(&r.span_id).as_bytes());
+            pair(arena, "span_id", v);
         }
         if let Some(s) = &r.split {
-            m.push(("logwrap_split_id".into(), s.id.to_string()));
-            m.push(("logwrap_split_index".into(), s.index.to_string()));
-            m.push(("logwrap_split_last".into(), s.last.to_string()));
+            let v = put_decimal(arena, s.id);
+            pair(arena, "logwrap_split_id", v);
+            let v = put_decimal(arena, u64::from(s.index));
+            pair(arena, "logwrap_split_index", v);
+            let v = put(arena, if s.last { b"true" } else { b"false" });
+            pair(arena, "logwrap_split_last", v);
         }
         if r.time_unix_nano != 0 {
-            m.push((
-                "observed_timestamp".to_string(),
-                r.observed_unix_nano.to_string(),
-            ));
+            let v = put_decimal(arena, r.observed_unix_nano);
+            pair(arena, "observed_timestamp", v);
         }
-        // The record's attributes, then the resource's, in that order on
-        // the wire (as before names were made unique: the order changes how
-        // well snappy compresses a push, measured at 3% of the bytes).
-        let own = m.len();
+        // The record's attributes, then (when encoded) the resource's, in
+        // that order on the wire: the order changes how well snappy
+        // compresses a push (measured at 3% of the bytes).
+        let own = pairs.len();
         for (k, v) in &r.attributes {
-            let name = free_name(metadata_name(k.as_str()), |n| {
-                self.reserved.iter().any(|r| r == n) || m[own..].iter().any(|(x, _)| x == n)
-            });
-            m.push((name, stringify(v)));
+            let start = arena.len();
+            arena.extend(
+                k.as_bytes()
+                    .iter()
+                    .map(|&c| if c == b'.' { b'_' } else { c }),
+            );
+            let candidate = start..arena.len();
+            let taken = |arena: &[u8], pairs: &[(Range<usize>, Range<usize>)], n: &[u8]| {
+                self.reserved.iter().any(|r| r.as_bytes() == n)
+                    || pairs[own..].iter().any(|(x, _)| &arena[x.clone()] == n)
+            };
+            let name = if taken(arena, pairs, &arena[candidate.clone()]) {
+                let base = String::from_utf8_lossy(&arena[candidate.clone()]).into_owned();
+                arena.truncate(start);
+                let free = free_name(base, |n| taken(arena, pairs, n.as_bytes()));
+                put(arena, free.as_bytes())
+            } else {
+                candidate
+            };
+            let value = put_value(arena, v);
+            pairs.push((name, value));
         }
-        m.extend(self.resource_metadata.iter().cloned());
-        m
+    }
+
+    /// A record's structured metadata as it is sent (its own, then the
+    /// resource's), as text.
+    #[cfg(test)]
+    fn metadata_of(&self, r: &Record) -> Vec<(String, String)> {
+        let streams = self.group(std::slice::from_ref(r));
+        let entry = &streams.streams[0].entries[0];
+        streams
+            .metadata(entry)
+            .map(|(n, v)| {
+                (
+                    String::from_utf8_lossy(n).into_owned(),
+                    String::from_utf8_lossy(v).into_owned(),
+                )
+            })
+            .collect()
     }
 }
 
@@ -446,8 +601,16 @@ fn metadata_name(key: &str) -> String {
 }
 
 /// `{a="x",b="y"}` with Prometheus string escaping.
+#[cfg(test)]
 fn selector(labels: &[(String, String)]) -> String {
-    let mut s = String::from("{");
+    let mut s = String::new();
+    selector_into(&mut s, labels);
+    s
+}
+
+/// Writes the selector of `labels` into `s`.
+fn selector_into(s: &mut String, labels: &[(String, String)]) {
+    s.push('{');
     for (i, (k, v)) in labels.iter().enumerate() {
         if i > 0 {
             s.push(',');
@@ -465,15 +628,15 @@ fn selector(labels: &[(String, String)]) -> String {
         s.push('"');
     }
     s.push('}');
-    s
 }
 
-fn line_of(body: &Value) -> String {
+/// A body as a Loki line (text: bytes that are not UTF-8 as lossy UTF-8).
+fn put_line(arena: &mut Vec<u8>, body: &Value) -> Range<usize> {
     match body {
-        Value::Str(s) => s.as_str().to_string(),
-        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
-        Value::Empty => String::new(),
-        other => stringify(other),
+        Value::Str(s) => put(arena, s.as_bytes()),
+        Value::Bytes(b) => put(arena, String::from_utf8_lossy(b).as_bytes()),
+        Value::Empty => put(arena, b""),
+        other => put(arena, stringify(other).as_bytes()),
     }
 }
 
@@ -535,37 +698,50 @@ fn timestamp_len(ns: u64) -> usize {
         + (if nanos != 0 { 1 + varint_len(nanos) } else { 0 })
 }
 
-fn pair_len(name: &str, value: &str) -> usize {
+fn pair_len(name: &[u8], value: &[u8]) -> usize {
     field_len(name.len()) + field_len(value.len())
 }
 
-fn entry_len(e: &Entry, with_metadata: bool) -> usize {
-    let mut len = field_len(timestamp_len(e.timestamp)) + field_len(e.line.len());
-    if with_metadata {
-        len += e
-            .metadata
-            .iter()
-            .map(|(n, v)| field_len(pair_len(n, v)))
-            .sum::<usize>();
-    }
-    len
+fn put_pair(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    put_len_field(out, ENTRY_METADATA, pair_len(name, value));
+    put_bytes_field(out, PAIR_NAME, name);
+    put_bytes_field(out, PAIR_VALUE, value);
 }
 
-fn encode_protobuf(streams: &Streams, with_metadata: bool) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (labels, _, entries) in &streams.0 {
-        let entries_len: usize = entries
-            .iter()
-            .map(|e| field_len(entry_len(e, with_metadata)))
-            .sum();
+fn encode_protobuf(b: &Streams, with_metadata: bool) -> Vec<u8> {
+    // The resource's pairs are the same on every entry: encoded once.
+    let mut resource = Vec::new();
+    if with_metadata {
+        for (n, v) in &b.pairs[b.resource.clone()] {
+            put_pair(&mut resource, b.text(n), b.text(v));
+        }
+    }
+    // Each entry's length, computed once (it is needed for the stream's too).
+    let entry_len = |e: &Entry| {
+        let mut len = field_len(timestamp_len(e.timestamp)) + field_len(e.line.len());
+        if with_metadata {
+            len += resource.len();
+            len += b.pairs[e.pairs.clone()]
+                .iter()
+                .map(|(n, v)| field_len(pair_len(b.text(n), b.text(v))))
+                .sum::<usize>();
+        }
+        len
+    };
+    let mut lens = Vec::new();
+    let mut out = Vec::with_capacity(b.arena.len() + b.pairs.len() * 4 + 64);
+    for stream in &b.streams {
+        lens.clear();
+        lens.extend(stream.entries.iter().map(entry_len));
+        let entries_len: usize = lens.iter().map(|&len| field_len(len)).sum();
         put_len_field(
             &mut out,
             PUSH_STREAMS,
-            field_len(labels.len()) + entries_len,
+            field_len(stream.selector.len()) + entries_len,
         );
-        put_bytes_field(&mut out, STREAM_LABELS, labels.as_bytes());
-        for e in entries {
-            put_len_field(&mut out, STREAM_ENTRIES, entry_len(e, with_metadata));
+        put_bytes_field(&mut out, STREAM_LABELS, stream.selector.as_bytes());
+        for (e, &len) in stream.entries.iter().zip(&lens) {
+            put_len_field(&mut out, STREAM_ENTRIES, len);
             put_len_field(&mut out, ENTRY_TIMESTAMP, timestamp_len(e.timestamp));
             let (secs, nanos) = (e.timestamp / 1_000_000_000, e.timestamp % 1_000_000_000);
             if secs != 0 {
@@ -576,13 +752,12 @@ fn encode_protobuf(streams: &Streams, with_metadata: bool) -> Vec<u8> {
                 out.push(TS_NANOS);
                 put_varint(&mut out, nanos);
             }
-            put_bytes_field(&mut out, ENTRY_LINE, e.line.as_bytes());
+            put_bytes_field(&mut out, ENTRY_LINE, b.text(&e.line));
             if with_metadata {
-                for (n, v) in &e.metadata {
-                    put_len_field(&mut out, ENTRY_METADATA, pair_len(n, v));
-                    put_bytes_field(&mut out, PAIR_NAME, n.as_bytes());
-                    put_bytes_field(&mut out, PAIR_VALUE, v.as_bytes());
+                for (n, v) in &b.pairs[e.pairs.clone()] {
+                    put_pair(&mut out, b.text(n), b.text(v));
                 }
+                out.extend_from_slice(&resource);
             }
         }
     }
@@ -591,38 +766,51 @@ fn encode_protobuf(streams: &Streams, with_metadata: bool) -> Vec<u8> {
 
 // ---- JSON ----------------------------------------------------------------
 
-fn encode_json(streams: &Streams, with_metadata: bool) -> Vec<u8> {
-    let streams: Vec<serde_json::Value> = streams
-        .0
-        .iter()
-        .map(|(_, labels, entries)| {
-            let stream: serde_json::Map<String, serde_json::Value> = labels
-                .iter()
-                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-                .collect();
-            let values: Vec<serde_json::Value> = entries
-                .iter()
-                .map(|e| {
-                    let mut value = vec![
-                        serde_json::Value::String(e.timestamp.to_string()),
-                        serde_json::Value::String(e.line.clone()),
-                    ];
-                    if with_metadata && !e.metadata.is_empty() {
-                        let meta: serde_json::Map<String, serde_json::Value> = e
-                            .metadata
-                            .iter()
-                            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-                            .collect();
-                        value.push(serde_json::Value::Object(meta));
+/// Loki's JSON push: `{"streams":[{"stream":{labels},"values":[["ns","line",{metadata}]]}]}`.
+fn encode_json(b: &Streams, with_metadata: bool) -> Vec<u8> {
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    let mut out = Vec::with_capacity(b.arena.len() * 2 + 64);
+    out.extend_from_slice(b"{\"streams\":[");
+    for (i, stream) in b.streams.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"stream\":{");
+        for (j, (k, v)) in stream.labels.iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            json::write_str(&mut out, k);
+            out.push(b':');
+            json::write_str(&mut out, v);
+        }
+        out.extend_from_slice(b"},\"values\":[");
+        for (j, e) in stream.entries.iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"[\"");
+            put_decimal(&mut out, e.timestamp);
+            out.extend_from_slice(b"\",");
+            json::write_str(&mut out, &text(b.text(&e.line)));
+            if with_metadata && !(e.pairs.is_empty() && b.resource.is_empty()) {
+                out.extend_from_slice(b",{");
+                for (k, (n, v)) in b.metadata(e).enumerate() {
+                    if k > 0 {
+                        out.push(b',');
                     }
-                    serde_json::Value::Array(value)
-                })
-                .collect();
-            serde_json::json!({ "stream": stream, "values": values })
-        })
-        .collect();
-    serde_json::to_vec(&serde_json::json!({ "streams": streams }))
-        .expect("serializing JSON values cannot fail")
+                    json::write_str(&mut out, &text(n));
+                    out.push(b':');
+                    json::write_str(&mut out, &text(v));
+                }
+                out.push(b'}');
+            }
+            out.push(b']');
+        }
+        out.extend_from_slice(b"]}");
+    }
+    out.extend_from_slice(b"]}");
+    out
 }
 
 #[cfg(test)]
@@ -747,10 +935,10 @@ mod tests {
             record(20, "w", "WARN"),
         ];
         let streams = e.group(&records);
-        assert_eq!(streams.0.len(), 2);
-        let (key, _, entries) = &streams.0[0];
-        assert_eq!(key, r#"{level="info",service_name="checkout"}"#);
-        let times: Vec<u64> = entries.iter().map(|e| e.timestamp).collect();
+        assert_eq!(streams.streams.len(), 2);
+        let stream = &streams.streams[0];
+        assert_eq!(stream.selector, r#"{level="info",service_name="checkout"}"#);
+        let times: Vec<u64> = stream.entries.iter().map(|e| e.timestamp).collect();
         assert_eq!(
             times,
             [10, 11, 30],
@@ -758,7 +946,7 @@ mod tests {
         );
         // The next batch continues after the last timestamp sent.
         let streams = e.group(&[record(5, "late", "INFO")]);
-        assert_eq!(streams.0[0].2[0].timestamp, 31);
+        assert_eq!(streams.streams[0].entries[0].timestamp, 31);
     }
 
     #[test]
