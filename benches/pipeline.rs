@@ -422,7 +422,7 @@ fn budget_per_line() -> (f64, f64) {
         parser.push(
             logwrap::record::Line::new(
                 logwrap::record::Stream::Stdout,
-                logwrap::read::now_unix_nano(),
+                logwrap::record::now_unix_nano(),
                 Bytes::copy_from_slice(line),
                 None,
             ),

@@ -11,7 +11,8 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::config::{Config, ExporterConfig};
+use crate::app::Config;
+use crate::export::ExporterConfig;
 use crate::export::secret::mask_url;
 use crate::export::{ExportError, Exporter};
 use crate::record::{Record, Severity, SeverityNumber, Str, Stream, Value};

@@ -23,8 +23,10 @@ use std::fmt::Write as _;
 
 use clap::{ArgAction, CommandFactory, parser::ValueSource};
 
+use crate::app::Config;
 use crate::cli::Cli;
-use crate::config::{Config, Env, ExporterConfig};
+use crate::config::Env;
+use crate::export::ExporterConfig;
 use crate::export::secret::mask_url;
 
 /// A configuration file is a few KiB of TOML; 4 MiB is far beyond any

@@ -59,8 +59,8 @@ use std::time::{Duration, Instant};
 use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
 use opentelemetry_semantic_conventions::attribute::{LOG_FILE_NAME, LOG_FILE_PATH};
 
-use crate::app::StreamSink;
-use crate::read::{LineSink, LineSplitter, now_unix_nano};
+use crate::read::{LineSink, LineSplitter};
+use crate::record::now_unix_nano;
 use crate::record::{Str, Stream, Value};
 
 /// How often every open file is read, whatever inotify says.
@@ -126,7 +126,7 @@ struct Position {
     offset: u64,
 }
 
-struct Tracked {
+struct Tracked<S> {
     path: PathBuf,
     id: FileId,
     file: File,
@@ -134,7 +134,7 @@ struct Tracked {
     /// Bytes read so far (regular files).
     read_to: u64,
     splitter: LineSplitter,
-    sink: StreamSink,
+    sink: S,
     /// Set when no pattern matches the file any more (renamed away, deleted).
     unmatched: bool,
     last_growth: Instant,
@@ -143,7 +143,7 @@ struct Tracked {
     written: bool,
 }
 
-impl Tracked {
+impl<S> Tracked<S> {
     /// Where a restart should resume: after the last complete line.
     fn position(&self) -> u64 {
         self.read_to - self.splitter.pending_len() as u64
@@ -152,13 +152,19 @@ impl Tracked {
 
 /// Reads the inputs until `stop` is set, then drains every file to its end,
 /// hands on what is held and saves positions.
-pub fn run(config: FileInputConfig, make_sink: impl Fn() -> StreamSink, stop: Arc<AtomicBool>) {
+/// `make_sink` makes the sink of one file's lines, given the attributes its
+/// records get (the file's path and name).
+pub fn run<S: LineSink>(
+    config: FileInputConfig,
+    make_sink: impl Fn(Vec<(Str, Value)>) -> S,
+    stop: Arc<AtomicBool>,
+) {
     let mut saved = config
         .positions
         .as_deref()
         .map(load_positions)
         .unwrap_or_default();
-    let mut tracked: Vec<Tracked> = Vec::new();
+    let mut tracked: Vec<Tracked<S>> = Vec::new();
     let mut changes = Changes::new(&config.patterns);
     let mut last_glob: Option<Instant> = None;
     let mut last_save = Instant::now();
@@ -299,7 +305,7 @@ impl Changes {
     /// Watches the patterns' base directories and every tracked file's
     /// directory not watched yet. A directory that does not exist yet is
     /// tried again at the next glob.
-    fn watch_directories(&mut self, tracked: &[Tracked]) {
+    fn watch_directories<S>(&mut self, tracked: &[Tracked<S>]) {
         let Some(inotify) = &mut self.inotify else {
             return;
         };
@@ -337,7 +343,7 @@ impl Changes {
 
     /// Waits up to `timeout` for events and marks what they name: files
     /// written, or a rediscovery. Without inotify, sleeps.
-    fn wait(&mut self, timeout: Duration, tracked: &mut [Tracked]) {
+    fn wait<S>(&mut self, timeout: Duration, tracked: &mut [Tracked<S>]) {
         let Some(inotify) = &mut self.inotify else {
             std::thread::sleep(timeout);
             return;
@@ -404,7 +410,7 @@ impl Changes {
 }
 
 /// Flags the tracked files at `dir/name` as written.
-fn mark_written(tracked: &mut [Tracked], dir: &Path, name: &OsStr) {
+fn mark_written<S>(tracked: &mut [Tracked<S>], dir: &Path, name: &OsStr) {
     for t in tracked {
         if t.path.file_name() == Some(name) && directory_of(&t.path) == dir {
             t.written = true;
@@ -437,11 +443,11 @@ fn base_directory(pattern: &str) -> PathBuf {
 
 /// Finds files the patterns match now: opens new ones, marks the ones no
 /// longer matched.
-fn discover(
+fn discover<S: LineSink>(
     config: &FileInputConfig,
-    tracked: &mut Vec<Tracked>,
+    tracked: &mut Vec<Tracked<S>>,
     saved: &mut HashMap<FileId, Position>,
-    make_sink: &impl Fn() -> StreamSink,
+    make_sink: &impl Fn(Vec<(Str, Value)>) -> S,
 ) {
     let mut seen: Vec<FileId> = Vec::new();
     for pattern in &config.patterns {
@@ -482,14 +488,14 @@ fn discover(
     }
 }
 
-fn open(
+fn open<S: LineSink>(
     path: &Path,
     id: FileId,
     fifo: bool,
     config: &FileInputConfig,
     saved: &mut HashMap<FileId, Position>,
-    make_sink: &impl Fn() -> StreamSink,
-) -> io::Result<Tracked> {
+    make_sink: &impl Fn(Vec<(Str, Value)>) -> S,
+) -> io::Result<Tracked<S>> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     if fifo {
@@ -524,7 +530,7 @@ fn open(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let sink = make_sink().with_attributes(vec![
+    let sink = make_sink(vec![
         (
             Str::from_static(LOG_FILE_PATH),
             Value::Str(Str::from(display)),
@@ -569,7 +575,7 @@ fn starts_with(file: &File, crc: u32, len: usize) -> bool {
 }
 
 /// Reads what the file has now and hands complete lines on.
-fn read_available(t: &mut Tracked) {
+fn read_available<S: LineSink>(t: &mut Tracked<S>) {
     if !t.fifo
         && let Ok(meta) = t.file.metadata()
         && (meta.len() < t.read_to || (meta.len() != t.read_to && !same_start(t)))
@@ -614,13 +620,13 @@ fn read_available(t: &mut Tracked) {
 
 /// Whether the file still starts with the bytes it started with (shorter
 /// than that counts as truncated).
-fn same_start(t: &Tracked) -> bool {
+fn same_start<S>(t: &Tracked<S>) -> bool {
     let (crc, len) = t.fingerprint;
     len == 0 || starts_with(&t.file, crc, len)
 }
 
 /// Reads to the end and hands on everything held, the last line included.
-fn close(t: &mut Tracked) {
+fn close<S: LineSink>(t: &mut Tracked<S>) {
     read_available(t);
     t.splitter
         .finish(now_unix_nano(), &mut |line| t.sink.line(line));
@@ -647,7 +653,11 @@ fn load_positions(path: &Path) -> HashMap<FileId, Position> {
 
 /// Writes the positions of open files (and keeps saved ones of files not
 /// seen this run), atomically: a temporary file renamed over the old one.
-fn save(config: &FileInputConfig, tracked: &[Tracked], saved: &mut HashMap<FileId, Position>) {
+fn save<S>(
+    config: &FileInputConfig,
+    tracked: &[Tracked<S>],
+    saved: &mut HashMap<FileId, Position>,
+) {
     let Some(path) = &config.positions else {
         return;
     };

@@ -57,6 +57,7 @@
 //! file thread. Records are built on reader threads and freed on the main
 //! one, hence mimalloc (see main.rs).
 
+pub mod allocator;
 pub mod app;
 pub mod batch;
 pub mod buffer;

@@ -118,7 +118,7 @@ pub fn exited(exit: &ChildExit, code: u8, pid: i32, ran_for: Duration, at: Syste
     let took = format!("{:.3} s", ran_for.as_secs_f64());
     let body = match exit.outcome {
         Outcome::Signaled(signal) => {
-            let name = signal_name(signal);
+            let name = crate::supervise::exit::signal_name(signal);
             attributes.push(attr("logwrap.process.signal", text(name.clone())));
             attributes.push(attr(
                 "logwrap.process.signal_number",
@@ -164,32 +164,6 @@ pub fn dropped(destination: &str, drops: &crate::telemetry::Drops) -> Record {
         drops.failed
     );
     event(DROPPED, at, SeverityNumber::WARN, body, attributes)
-}
-
-/// `SIGTERM` for 15, and so on; `signal N` for the unnamed.
-pub fn signal_name(signal: i32) -> String {
-    let name = match signal {
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGINT => "SIGINT",
-        libc::SIGQUIT => "SIGQUIT",
-        libc::SIGILL => "SIGILL",
-        libc::SIGTRAP => "SIGTRAP",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGUSR1 => "SIGUSR1",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGUSR2 => "SIGUSR2",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGALRM => "SIGALRM",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGXCPU => "SIGXCPU",
-        libc::SIGXFSZ => "SIGXFSZ",
-        libc::SIGSYS => "SIGSYS",
-        _ => return format!("signal {signal}"),
-    };
-    name.to_string()
 }
 
 #[cfg(test)]

@@ -9,69 +9,18 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc option numbers (the `mi_option_e` enum of mimalloc 3's
-/// mimalloc.h; the crate names only some of them). tests/memory.rs checks
-/// that these are the options the MIMALLOC_* variables of the same names set.
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-const MI_OPTION_ARENA_PURGE_MULT: libmimalloc_sys::mi_option_t = 24;
-
-/// Gives memory that fell free back to the OS after 10 ms (mimalloc 2's
-/// default) instead of mimalloc 3's 1 s. At a million lines per second the
-/// longer delay held 5-10 MiB of freed pages at any moment: measured with
-/// `cargo bench --bench pipeline`, median peak RSS 36 → 31 MiB, CPU within
-/// the noise. MIMALLOC_PURGE_DELAY and MIMALLOC_ARENA_PURGE_MULT, when set,
-/// still win (mimalloc reads them as the process loads, which is also why
-/// its `set_default` would be too late here).
-fn tune_allocator() {
-    // mimalloc matches its variables without regard to case and still reads
-    // the old name `reset_delay`; a user's setting under any of them wins.
-    let user_set = |names: &[&str]| {
-        std::env::vars_os().any(|(key, _)| {
-            key.to_str()
-                .is_some_and(|k| names.iter().any(|n| k.eq_ignore_ascii_case(n)))
-        })
-    };
-    for (option, names, value) in [
-        (
-            MI_OPTION_PURGE_DELAY,
-            &["MIMALLOC_PURGE_DELAY", "MIMALLOC_RESET_DELAY"][..],
-            10,
-        ),
-        (
-            MI_OPTION_ARENA_PURGE_MULT,
-            &["MIMALLOC_ARENA_PURGE_MULT"][..],
-            1,
-        ),
-    ] {
-        if !user_set(names) {
-            // SAFETY: a plain setter of mimalloc's option table, called
-            // before any other thread exists.
-            unsafe { libmimalloc_sys::mi_option_set(option, value) };
-        }
-    }
-}
-
-/// The options in effect, for the debug log.
-fn allocator_options() -> (std::ffi::c_long, std::ffi::c_long) {
-    // SAFETY: plain getters of mimalloc's option table.
-    unsafe {
-        (
-            libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY),
-            libmimalloc_sys::mi_option_get(MI_OPTION_ARENA_PURGE_MULT),
-        )
-    }
-}
-
 use clap::Parser;
 
+use logwrap::app::Config;
 use logwrap::cli::Cli;
-use logwrap::config::{self, Config, ExporterConfig, ProcessEnv};
+use logwrap::config::{self, ProcessEnv};
 use logwrap::config_file;
+use logwrap::export::ExporterConfig;
 use logwrap::supervise::{self, Outcome};
-use logwrap::{app, footprint, resource, telemetry, trace};
+use logwrap::{allocator, app, footprint, resource, telemetry, trace};
 
 fn main() -> ExitCode {
-    tune_allocator();
+    allocator::tune();
     // Before anything can be dlopen'ed (see footprint::read_only_segments).
     let startup_segments = footprint::read_only_segments();
     // Before any thread exists, so that every thread inherits the mask and
@@ -170,8 +119,12 @@ async fn start(
     } else {
         None
     };
-    telemetry::init(&config.log_filter, provider.as_ref());
-    let (purge_delay_ms, arena_purge_mult) = allocator_options();
+    {
+        use tracing_subscriber::Layer;
+        let spans = provider.as_ref().map(|p| trace::layer(p).boxed());
+        telemetry::init(&config.log_filter, spans);
+    }
+    let (purge_delay_ms, arena_purge_mult) = allocator::options();
     tracing::debug!(purge_delay_ms, arena_purge_mult, "allocator: mimalloc");
     for warning in &warnings {
         tracing::warn!("{warning}");

@@ -491,6 +491,21 @@ fn write_all_fd(fd: RawFd, mut data: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// The read stage.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadConfig {
+    /// A record held back for continuation lines goes out after this much
+    /// silence. Default 500 ms: a trace arrives in one burst.
+    pub multiline_timeout: std::time::Duration,
+    /// Copy the child's bytes to logwrap's own stdout/stderr. Off when the
+    /// console exporter owns stdout or with `--no-passthrough`.
+    pub passthrough: bool,
+    /// Longer lines are split. Default 256 KiB, Loki's default `max_line_size`.
+    pub max_line_bytes: usize,
+}
+
+/// Default `--max-line-bytes`: Loki's default `max_line_size`.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 256 * 1024;
 /// What the reader thread needs.
 pub struct ReaderConfig {
     pub stream: Stream,
@@ -544,27 +559,19 @@ pub fn run(
                 break;
             }
         }
-        splitter.drain(now_unix_nano(), &mut |line| sink.line(line));
+        splitter.drain(crate::record::now_unix_nano(), &mut |line| sink.line(line));
         sink.end_of_read();
     }
     // Closes the read end at once: when the loop ended because logwrap's
     // own output is closed, the child's next write must fail now.
     drop(src);
-    splitter.finish(now_unix_nano(), &mut |line| sink.line(line));
+    splitter.finish(crate::record::now_unix_nano(), &mut |line| sink.line(line));
     sink.end_of_stream();
 }
 
 fn is_terminal(fd: &impl AsRawFd) -> bool {
     // SAFETY: isatty only inspects the descriptor.
     unsafe { libc::isatty(fd.as_raw_fd()) == 1 }
-}
-
-/// The wall clock in ns since the epoch (0 if the clock is before 1970).
-pub fn now_unix_nano() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

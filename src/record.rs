@@ -19,6 +19,14 @@
 
 use bytes::Bytes;
 
+/// The wall clock in ns since the epoch (0 if the clock is before 1970).
+pub fn now_unix_nano() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
 /// Where a record comes from: a pipe of the child, or logwrap itself
 /// (lifecycle events).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -17,10 +17,14 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
+/// A layer added under the stderr one (the run span's exporter, `--trace`).
+pub type ExtraLayer =
+    Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync>;
+
 /// Installs the stderr subscriber. `filter` is a targets list such as
 /// `warn,logwrap=debug`; an unparsable one falls back to `warn` with a note.
-/// With `spans`, the run span (`--trace`) is exported through it.
-pub fn init(filter: &str, spans: Option<&opentelemetry_sdk::trace::SdkTracerProvider>) {
+/// `spans`, when given, is the layer that exports the run span (`--trace`).
+pub fn init(filter: &str, spans: Option<ExtraLayer>) {
     use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;
     let (targets, bad) = match filter.parse::<tracing_subscriber::filter::Targets>() {
@@ -31,9 +35,7 @@ pub fn init(filter: &str, spans: Option<&opentelemetry_sdk::trace::SdkTracerProv
         .event_format(Prefixed)
         .with_writer(std::io::stderr)
         .with_filter(targets);
-    let subscriber = tracing_subscriber::registry()
-        .with(stderr)
-        .with(spans.map(crate::trace::layer));
+    let subscriber = tracing_subscriber::registry().with(spans).with(stderr);
     let _ = tracing::subscriber::set_global_default(subscriber);
     if bad {
         tracing::warn!(

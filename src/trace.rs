@@ -28,10 +28,18 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use crate::app::RunTrace;
-use crate::config::{OtlpConfig, OtlpProtocol};
+use crate::export::otlp::{OtlpConfig, OtlpProtocol};
 use crate::export::{http::Compression, tls};
 use crate::supervise::{ChildExit, Outcome};
+
+/// The trace a run's records belong to (`--trace`), for records whose line
+/// names none of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunTrace {
+    pub trace_id: [u8; 16],
+    pub span_id: [u8; 8],
+    pub flags: u32,
+}
 
 /// The `tracing` target of the run span; the only one exported as a span.
 pub const TARGET: &str = "logwrap::run";
@@ -189,7 +197,9 @@ impl RunSpan {
         self.span.record("process.exit.code", code as i64);
         if code != 0 {
             let why = match exit.outcome {
-                Outcome::Signaled(s) => format!("killed by {}", crate::lifecycle::signal_name(s)),
+                Outcome::Signaled(s) => {
+                    format!("killed by {}", crate::supervise::exit::signal_name(s))
+                }
                 _ => format!("exited with code {code}"),
             };
             self.span.set_status(Status::error(why));

@@ -24,6 +24,7 @@
 //! end at once: the child is killed, leftovers are killed, nothing more is
 //! read or retried.
 
+mod settings;
 mod sink;
 mod stop;
 
@@ -37,7 +38,7 @@ use tokio::sync::{oneshot, watch};
 
 use crate::buffer;
 use crate::buffer::disk::DiskBuffer;
-use crate::config::{Config, ExporterConfig};
+use crate::export::ExporterConfig;
 use crate::export::otlp_proto::RequestEncoder;
 use crate::export::{self, Destination, Exporter, Spill};
 use crate::lifecycle;
@@ -49,7 +50,8 @@ use crate::supervise::{
     self, ChildExit, Outcome, SignalSet, SignalTarget, SpawnError, SpawnOptions, descendants,
 };
 use crate::telemetry::{DestinationStats, ReadStats};
-pub use sink::{CHUNK_RECORDS, Fanout, Outlet, RunTrace, StreamSink};
+pub use settings::{Config, ShutdownConfig};
+pub use sink::{CHUNK_RECORDS, Fanout, Outlet, StreamSink};
 use stop::{StopPipe, StopSignals, all_done};
 
 /// A started child.
@@ -96,6 +98,7 @@ pub async fn run(
         let options = SpawnOptions {
             default_env,
             env,
+            hidden_env: config.supervise.hidden_env.clone(),
             pty: config.supervise.pty,
         };
         let spawned = match supervise::spawn(&config.command, &options) {
@@ -218,6 +221,7 @@ pub async fn run(
             disk: spill,
             max_in_flight: if ordered { 1 } else { config.max_in_flight },
             resource: resource.clone(),
+            notice: lifecycle::dropped,
         };
         tasks.push(tokio::spawn(export::run(destination, shutdown_rx.clone())));
     }
@@ -291,8 +295,10 @@ pub async fn run(
             fanout.clone(),
             read_stats.clone(),
         );
-        let make_sink =
-            move || StreamSink::new(Stream::File, &parse, timeout, out.clone(), stats.clone());
+        let make_sink = move |attributes| {
+            StreamSink::new(Stream::File, &parse, timeout, out.clone(), stats.clone())
+                .with_attributes(attributes)
+        };
         let stop = input_stop.clone();
         let (done_tx, done_rx) = oneshot::channel::<()>();
         let spawned = std::thread::Builder::new()

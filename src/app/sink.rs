@@ -17,15 +17,7 @@ use crate::parse::{ParseConfig, Parser};
 use crate::read::LineSink;
 use crate::record::{Line, Record, Stream};
 use crate::telemetry::{DestinationStats, ReadStats};
-
-/// The trace a run's records belong to (`--trace`), for records whose line
-/// names none of its own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RunTrace {
-    pub trace_id: [u8; 16],
-    pub span_id: [u8; 8],
-    pub flags: u32,
-}
+use crate::trace::RunTrace;
 
 /// One destination as the readers see it.
 #[derive(Clone)]
@@ -134,7 +126,7 @@ impl Outlet {
                 _ => self.stats.drop_records(
                     &self.stats.dropped_full,
                     overflow.records,
-                    crate::read::now_unix_nano(),
+                    crate::record::now_unix_nano(),
                 ),
             }
         }

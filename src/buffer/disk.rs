@@ -55,6 +55,17 @@ const RETRY_WRITE_AFTER: Duration = Duration::from_secs(1);
 /// The file holding the delivered position.
 const DELIVERED: &str = "delivered";
 
+/// The disk buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskConfig {
+    /// Where segments go; `None`: no disk buffer.
+    pub dir: Option<PathBuf>,
+    /// Bytes of segments per destination at most. Default 1 GiB.
+    pub max_bytes: u64,
+    /// Every record through disk (the default), not only the overflow.
+    pub all: bool,
+}
+
 /// What goes through the disk buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum DiskMode {

@@ -19,6 +19,8 @@ use super::ExportError;
 use super::secret::{Secret, mask_url};
 use super::tls::{self, TlsOptions};
 
+/// Timeout of Loki and plain-HTTP requests (the OTLP default, for symmetry).
+pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Request body compression.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Compression {

@@ -55,6 +55,9 @@ use crate::encode::wire::{
 };
 use crate::record::{Record, Str, Value};
 
+/// Loki's default `max_label_names_per_series` (15 in Loki 3).
+pub const MAX_LOKI_LABELS: usize = 15;
+
 /// How pushes are encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum LokiEncoding {

@@ -31,6 +31,7 @@ pub mod http;
 pub mod json;
 pub mod loki;
 pub mod ndjson;
+pub mod otlp;
 pub mod otlp_grpc;
 pub mod otlp_http;
 pub mod otlp_json;
@@ -49,7 +50,6 @@ use tokio::task::JoinSet;
 use crate::batch::{Batch, BatchConfig, Batcher};
 use crate::buffer::disk::{DiskBuffer, Frame};
 use crate::buffer::{Budget, QueueReceiver};
-use crate::config::ExporterConfig;
 use crate::encode::Chunk;
 use crate::record::Attributes;
 use crate::record::Record;
@@ -57,6 +57,16 @@ use crate::telemetry::DestinationStats;
 use otlp_proto::RequestEncoder;
 
 use retry::{Backoff, RetryConfig};
+
+/// One destination.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExporterConfig {
+    Otlp(otlp::OtlpConfig),
+    Loki(loki::LokiConfig),
+    Http(ndjson::HttpConfig),
+    File(std::path::PathBuf),
+    Console,
+}
 
 /// What a destination accepted.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -97,10 +107,11 @@ pub enum Exporter {
 impl Exporter {
     /// Builds the exporter a destination's configuration describes.
     pub fn new(
-        config: &crate::config::ExporterConfig,
+        config: &crate::export::ExporterConfig,
         resource: &[(crate::record::Str, crate::record::Value)],
     ) -> Result<Self, String> {
-        use crate::config::{ExporterConfig, OtlpProtocol};
+        use crate::export::ExporterConfig;
+        use crate::export::otlp::OtlpProtocol;
         Ok(match config {
             ExporterConfig::Otlp(c) if c.protocol == OtlpProtocol::Grpc => {
                 Exporter::OtlpGrpc(Box::new(otlp_grpc::OtlpGrpcExporter::new(c, resource)?))
@@ -174,7 +185,13 @@ pub struct Destination {
     pub max_in_flight: usize,
     /// The run's resource, to tell this run's disk frames from older ones.
     pub resource: Attributes,
+    /// Makes the record that reports drops (the owner of logwrap's own
+    /// records provides it: `lifecycle::dropped`).
+    pub notice: DroppedNotice,
 }
+
+/// Builds the record that says a destination dropped records.
+pub type DroppedNotice = fn(&'static str, &crate::telemetry::Drops) -> Record;
 
 /// A destination's disk buffer and the encoder of its frames.
 #[derive(Clone)]
@@ -229,6 +246,7 @@ struct Shared {
     /// are retried at once.
     resumed: tokio::sync::Notify,
     disk: Option<Spill>,
+    notice: DroppedNotice,
 }
 
 /// Before a shutdown deadline, a failed batch is retried while at least this
@@ -248,6 +266,7 @@ pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
         failing: Mutex::new(None),
         resumed: tokio::sync::Notify::new(),
         disk: dest.disk,
+        notice: dest.notice,
     });
     let mut sending = Sending {
         in_flight: JoinSet::new(),
@@ -523,7 +542,7 @@ async fn deliver(
                 };
                 shared
                     .stats
-                    .drop_records(counter, count, crate::read::now_unix_nano());
+                    .drop_records(counter, count, crate::record::now_unix_nano());
                 return Delivered::Refused;
             }
             Err(ExportError::Permanent { reason }) => {
@@ -535,7 +554,7 @@ async fn deliver(
                 };
                 shared
                     .stats
-                    .drop_records(counter, count, crate::read::now_unix_nano());
+                    .drop_records(counter, count, crate::record::now_unix_nano());
                 tracing::error!(destination = shared.name, records = count, error = %reason, "export failed permanently; dropping the batch");
                 return Delivered::Refused;
             }
@@ -621,7 +640,7 @@ fn out_of_time(shared: &Shared, batch: &Batch, reason: &str, replay: bool) -> De
     }
     shared
         .stats
-        .drop_records(&shared.stats.failed, count, crate::read::now_unix_nano());
+        .drop_records(&shared.stats.failed, count, crate::record::now_unix_nano());
     tracing::error!(destination = shared.name, records = count, error = %reason, "export still failing and out of time; dropping the batch");
     Delivered::OutOfTime
 }
@@ -632,7 +651,7 @@ async fn report_drops(shared: &Shared) {
     let Some(drops) = shared.stats.take_drops() else {
         return;
     };
-    let notice = crate::lifecycle::dropped(shared.name, &drops);
+    let notice = (shared.notice)(shared.name, &drops);
     if let Err(e) = shared.exporter.export(std::slice::from_ref(&notice)).await {
         tracing::debug!(destination = shared.name, error = %e, "the dropped-records notice could not be sent");
     }
@@ -777,6 +796,7 @@ impl Replayer {
                     failing: Mutex::new(None),
                     resumed: tokio::sync::Notify::new(),
                     disk: None,
+                    notice: shared.notice,
                 });
                 self.other = Some((resource, s.clone()));
                 s

@@ -27,7 +27,7 @@ use super::otlp_proto::RequestEncoder;
 use super::retry::{Disposition, classify_grpc};
 use super::secret::{Secret, mask_url};
 use super::{Accepted, ExportError, tls};
-use crate::config::OtlpConfig;
+use crate::export::otlp::OtlpConfig;
 use crate::record::{Str, Value};
 
 const EXPORT_PATH: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";

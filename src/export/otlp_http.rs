@@ -20,12 +20,12 @@ use prost::Message;
 use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 
 use super::http::{self, Auth, Compression};
+use super::otlp::{OtlpConfig, OtlpProtocol};
 use super::otlp_json::JsonRequestEncoder;
 use super::otlp_proto::RequestEncoder;
 use super::retry::{Disposition, classify_http};
 use super::secret::mask_url;
 use super::{Accepted, ExportError};
-use crate::config::{OtlpConfig, OtlpProtocol};
 use crate::record::{Record, Str, Value};
 
 /// `google.rpc.Status`, the body of OTLP/HTTP error responses (field numbers

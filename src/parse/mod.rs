@@ -94,7 +94,7 @@ impl Default for ParseConfig {
             stderr_mode: ParseMode::Auto,
             multiline: true,
             multiline_max_lines: 1000,
-            multiline_max_bytes: crate::config::DEFAULT_MAX_LINE_BYTES,
+            multiline_max_bytes: crate::read::DEFAULT_MAX_LINE_BYTES,
             strip_ansi: true,
             time: TimeConfig::default(),
         }

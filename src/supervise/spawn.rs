@@ -9,7 +9,7 @@
 //! SIGTTIN. A background logwrap never takes the terminal from the shell.
 //!
 //! The child's environment is logwrap's, minus logwrap's own secrets
-//! ([`crate::cli::CHILD_HIDDEN_ENV`]: header values, passwords, tokens and
+//! (`SpawnOptions::hidden_env`, from `cli::CHILD_HIDDEN_ENV`: header values, passwords, tokens and
 //! the files that hold them): what a child inherits it may print, and
 //! logwrap would ship that line.
 //!
@@ -59,6 +59,8 @@ pub struct SpawnOptions {
     pub default_env: Vec<(String, String)>,
     /// Variables set in the child's environment, replacing inherited ones.
     pub env: Vec<(String, String)>,
+    /// logwrap's own variables the child must not inherit (secrets).
+    pub hidden_env: Vec<String>,
     /// Run the child on a pseudo-terminal: programs that buffer a pipe
     /// line-buffer a terminal. stdout and stderr then arrive merged.
     pub pty: bool,
@@ -84,7 +86,7 @@ pub fn spawn(argv: &[OsString], options: &SpawnOptions) -> Result<Spawned, Spawn
     };
     let mut command = Command::new(&program);
     command.args(&argv[1..]).stdin(Stdio::inherit());
-    for key in crate::cli::CHILD_HIDDEN_ENV {
+    for key in &options.hidden_env {
         command.env_remove(key);
     }
     for (key, value) in &options.default_env {
