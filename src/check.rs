@@ -192,6 +192,29 @@ fn describe(e: &ExporterConfig) -> String {
     }
 }
 
+/// `logwrap check`: one verdict line per destination; exit 0 when all
+/// accepted the test record, 1 otherwise.
+pub fn run_and_report(config: &Config, warnings: &[String]) -> std::process::ExitCode {
+    for warning in warnings {
+        eprintln!("logwrap: warn: {warning}");
+    }
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        eprintln!("logwrap: cannot start the async runtime");
+        return std::process::ExitCode::from(crate::supervise::Outcome::Failed.code());
+    };
+    let resource = crate::resource::build(&config.resource, None, crate::resource::host_name());
+    let verdicts = runtime.block_on(run(config, &resource));
+    let mut all_ok = true;
+    for verdict in &verdicts {
+        all_ok &= verdict.result.is_ok();
+        println!("{verdict}");
+    }
+    std::process::ExitCode::from(if all_ok { 0 } else { 1 })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,6 @@ use logwrap::app::Config;
 use logwrap::cli::Cli;
 use logwrap::config::{self, ProcessEnv};
 use logwrap::config_file;
-use logwrap::export::ExporterConfig;
 use logwrap::supervise::{self, Outcome};
 use logwrap::{allocator, app, footprint, resource, telemetry, trace};
 
@@ -82,7 +81,7 @@ fn main() -> ExitCode {
     // reqwest is built without a default TLS provider; ring is the one we ship.
     let _ = rustls::crypto::ring::default_provider().install_default();
     if check {
-        return run_check(&resolved.config, &resolved.warnings);
+        return logwrap::check::run_and_report(&resolved.config, &resolved.warnings);
     }
 
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -115,7 +114,8 @@ async fn start(
     startup_segments: footprint::Segments,
 ) -> Outcome {
     let provider = if config.supervise.trace {
-        tracer_provider(&config).await
+        let service = resource::service_name(&config.resource, &config.command);
+        trace::provider_for(&config.exporters, service).await
     } else {
         None
     };
@@ -129,7 +129,7 @@ async fn start(
     for warning in &warnings {
         tracing::warn!("{warning}");
     }
-    tokio::spawn(release_startup_pages(startup_segments));
+    tokio::spawn(footprint::release_after_startup(startup_segments));
     let span = provider.map(|provider| {
         let command = config
             .command
@@ -139,84 +139,4 @@ async fn start(
         trace::RunSpan::start(provider, &command, config.supervise.traceparent.as_deref())
     });
     app::run(config, signals, span).await
-}
-
-/// By this time start-up is over: the child runs, destinations are set up
-/// and the first batch (the start event, after the 1 s batch delay) has
-/// normally gone out. Code needed later comes back on its first use.
-const STARTUP_SETTLE: std::time::Duration = std::time::Duration::from_secs(3);
-
-/// Drops the resident pages of logwrap's code and constants (see
-/// `footprint`); what runs from then on is mapped again on its first use.
-/// `cargo bench --bench pipeline`: RSS 8.2-8.8 MiB 1.5 s in, 2.2-2.5 MiB
-/// idle at 7 s.
-/// It takes well under a millisecond, so it runs on the runtime's thread
-/// rather than on a blocking-pool thread that would outlive it.
-async fn release_startup_pages(segments: footprint::Segments) {
-    tokio::time::sleep(STARTUP_SETTLE).await;
-    match footprint::plan_release(&segments) {
-        Ok(release) => {
-            // Logged before, since anything run after the release maps its
-            // code again.
-            tracing::debug!(
-                ranges = release.len(),
-                rss_file_kib_before = release.rss_file_kib_before.unwrap_or(0),
-                "releasing start-up pages"
-            );
-            let refused = release.apply();
-            if refused > 0 {
-                tracing::debug!(refused, "madvise refused some ranges");
-            }
-        }
-        Err(e) => tracing::debug!(error = %e, "cannot release start-up pages"),
-    }
-}
-
-async fn tracer_provider(config: &Config) -> Option<opentelemetry_sdk::trace::SdkTracerProvider> {
-    let otlp = config.exporters.iter().find_map(|e| match e {
-        ExporterConfig::Otlp(o) => Some(o.clone()),
-        _ => None,
-    })?;
-    let service = resource::service_name(&config.resource, &config.command);
-    // reqwest's blocking client must be built off the runtime's thread.
-    let built = tokio::task::spawn_blocking(move || {
-        let handle = tokio::runtime::Handle::current();
-        let _guard = handle.enter();
-        trace::provider(&otlp, &service)
-    })
-    .await;
-    match built {
-        Ok(Ok(provider)) => Some(provider),
-        Ok(Err(e)) => {
-            eprintln!("logwrap: --trace: cannot set up span export: {e}; continuing without it");
-            None
-        }
-        Err(e) => {
-            eprintln!("logwrap: --trace: {e}; continuing without it");
-            None
-        }
-    }
-}
-
-/// `logwrap check`: one verdict line per destination; exit 0 when all
-/// accepted the test record, 1 otherwise.
-fn run_check(config: &Config, warnings: &[String]) -> ExitCode {
-    for warning in warnings {
-        eprintln!("logwrap: warn: {warning}");
-    }
-    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        eprintln!("logwrap: cannot start the async runtime");
-        return ExitCode::from(Outcome::Failed.code());
-    };
-    let resource = resource::build(&config.resource, None, resource::host_name());
-    let verdicts = runtime.block_on(logwrap::check::run(config, &resource));
-    let mut all_ok = true;
-    for verdict in &verdicts {
-        all_ok &= verdict.result.is_ok();
-        println!("{verdict}");
-    }
-    ExitCode::from(if all_ok { 0 } else { 1 })
 }

@@ -225,6 +225,37 @@ impl RunSpan {
     }
 }
 
+/// The tracer provider for the run's span, sending to the first OTLP
+/// destination; `None` (with a message) when it cannot be set up: the run
+/// goes on without its span.
+pub async fn provider_for(
+    exporters: &[crate::export::ExporterConfig],
+    service: String,
+) -> Option<SdkTracerProvider> {
+    let otlp = exporters.iter().find_map(|e| match e {
+        crate::export::ExporterConfig::Otlp(o) => Some(o.clone()),
+        _ => None,
+    })?;
+    // reqwest's blocking client must be built off the runtime's thread.
+    let built = tokio::task::spawn_blocking(move || {
+        let handle = tokio::runtime::Handle::current();
+        let _guard = handle.enter();
+        provider(&otlp, &service)
+    })
+    .await;
+    match built {
+        Ok(Ok(provider)) => Some(provider),
+        Ok(Err(e)) => {
+            eprintln!("logwrap: --trace: cannot set up span export: {e}; continuing without it");
+            None
+        }
+        Err(e) => {
+            eprintln!("logwrap: --trace: {e}; continuing without it");
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

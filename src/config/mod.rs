@@ -22,8 +22,8 @@
 //! settings type (`read::ReadConfig`, `parse::ParseConfig`,
 //! `buffer::QueueConfig`, `export::otlp::OtlpConfig`, `export::loki::LokiConfig`,
 //! `supervise::SuperviseConfig`, …). This module only composes them; it is
-//! split by area: [`otlp`], [`destinations`] (Loki, plain HTTP, headers),
-//! [`parse`] (parse modes, time zone, batches), [`checks`] (named files and
+//! split by area: `otlp`, `destinations` (Loki, plain HTTP, headers),
+//! `parse` (parse modes, time zone, batches), `checks` (named files and
 //! directories). Nothing below `app` imports it.
 
 mod checks;
