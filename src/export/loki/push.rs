@@ -1,131 +1,24 @@
-//! Grafana Loki: `POST /loki/api/v1/push`, protobuf + snappy (default) or JSON.
-//!
-//! ```text
-//!  &[Record] ──group by label set──► streams, entries in time order ──► PushRequest ──snappy──► POST
-//!                                                                      └─ or {"streams":[...]} (JSON, gzip?)
-//! ```
-//!
-//! Labels are few and bounded: `service_name` (the resource's `service.name`)
-//! and what the user names with `--loki-label`, static values or the value of
-//! an attribute. Never trace ids, pids or other unbounded values: Loki indexes
-//! every label combination as a stream. Everything else travels as
-//! structured metadata on each entry (Loki 2.9+): `level` (the severity text),
-//! `severity_number`, `trace_id`, `span_id`, the record's attributes and the
-//! other resource attributes, names with dots turned into underscores as
-//! Loki's own OTLP endpoint does. Names never collide (issue 13): logwrap's
-//! own names (the fields above, the stream labels, the resource attributes)
-//! win, and a record attribute whose name is taken, by them or by an
-//! earlier attribute (`a.b` and `a_b` both become `a_b`), keeps its value
-//! under the first free name of `NAME_2`, `NAME_3`, …: a child's
-//! `{"trace_id":"x"}` arrives as `trace_id_2`, never as the trace id
-//! Grafana would link to a trace. When a server answers 400 because structured
-//! metadata is disallowed (Loki 2.9 with `allow_structured_metadata: false`,
-//! or older), logwrap warns once and resends the batch without it, and keeps
-//! it off for the rest of the run.
-//!
-//! Entries of one stream go out in time order, with strictly increasing
-//! timestamps across the run: Loki silently drops an entry whose timestamp and
-//! line equal another's, and lines read at the same moment share a time.
-//! A body that is not text (a byte array) is sent as lossy UTF-8, since a Loki
-//! line is a string.
-//!
-//! Answers: 2xx is success; 429 and 5xx are retried; other 4xx (too old, too
-//! long, bad labels, auth) are permanent, dropped with Loki's reason logged.
-//!
-//! The push.proto field numbers (grafana/loki `pkg/push/push.proto`):
-//! PushRequest { streams = 1 }, StreamAdapter { labels = 1, entries = 2 },
-//! EntryAdapter { timestamp = 1 (google.protobuf.Timestamp), line = 2,
-//! structuredMetadata = 3 }, LabelPairAdapter { name = 1, value = 2 },
-//! Timestamp { seconds = 1, nanos = 2 }.
+//! A batch → a Loki push: records grouped into streams by their labels, each
+//! entry's line and structured metadata written once into an arena, then
+//! encoded as push.proto (or Loki's JSON).
 
-use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::Ordering;
 
 use base64::Engine;
-use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderValue};
 
-use super::http::{self, Auth, Compression};
-use super::tls::TlsOptions;
-use super::{Accepted, ExportError, json};
+use super::LokiExporter;
+use super::config::LabelValue;
 use crate::encode::wire::{
     LEN, VARINT, field_len, put_bytes_field, put_len_field, put_varint, tag, varint_len,
 };
-use crate::record::{Record, Str, Value};
-
-/// Loki's default `max_label_names_per_series` (15 in Loki 3).
-pub const MAX_LOKI_LABELS: usize = 15;
-
-/// How pushes are encoded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum LokiEncoding {
-    /// push.proto, snappy-compressed (what Promtail and Alloy send).
-    #[default]
-    Protobuf,
-    /// The JSON push format, optionally gzip-compressed.
-    Json,
-}
-
-/// Where a label's value comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LabelValue {
-    Static(String),
-    /// An attribute of the record or resource; `severity` is the severity
-    /// text. Records without it get no such label.
-    Attribute(String),
-}
-
-/// One `--loki-label`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LokiLabel {
-    pub name: String,
-    pub value: LabelValue,
-}
-
-/// Loki destination settings.
-#[derive(Clone, PartialEq)]
-pub struct LokiConfig {
-    /// The push URL (`<base>/loki/api/v1/push`).
-    pub url: String,
-    pub encoding: LokiEncoding,
-    /// Compression of JSON bodies (protobuf is always snappy).
-    pub compression: Compression,
-    /// `X-Scope-OrgID`.
-    pub tenant: Option<String>,
-    pub auth: Auth,
-    pub labels: Vec<LokiLabel>,
-    /// Send structured metadata. Default on.
-    pub structured_metadata: bool,
-    /// Without structured metadata, send the severity as a `level` label
-    /// (trace, debug, info, warn, error or fatal). Default on.
-    pub level_label: bool,
-    pub timeout: Duration,
-    pub tls: TlsOptions,
-}
-
-/// The URL masked (a token may ride in its query string or userinfo).
-impl std::fmt::Debug for LokiConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LokiConfig")
-            .field("url", &super::secret::mask_url(&self.url))
-            .field("encoding", &self.encoding)
-            .field("compression", &self.compression)
-            .field("tenant", &self.tenant)
-            .field("auth", &self.auth)
-            .field("labels", &self.labels)
-            .field("structured_metadata", &self.structured_metadata)
-            .field("timeout", &self.timeout)
-            .field("tls", &self.tls)
-            .finish()
-    }
-}
+use crate::export::json;
+use crate::record::{Record, Value};
 
 /// Structured metadata names logwrap writes itself; reserved whether or
 /// not a record has the field, so a child's attribute can never pass for
 /// one of them (see the module docs).
-const OWN_METADATA: &[&str] = &[
+pub(super) const OWN_METADATA: &[&str] = &[
     "level",
     "severity_number",
     "log_iostream",
@@ -139,7 +32,7 @@ const OWN_METADATA: &[&str] = &[
 ];
 
 /// `base`, or the first of `base_2`, `base_3`, … that is not `taken`.
-fn free_name(base: String, taken: impl Fn(&str) -> bool) -> String {
+pub(super) fn free_name(base: String, taken: impl Fn(&str) -> bool) -> String {
     if !taken(&base) {
         return base;
     }
@@ -149,51 +42,34 @@ fn free_name(base: String, taken: impl Fn(&str) -> bool) -> String {
         .expect("some suffix is free")
 }
 
-pub struct LokiExporter {
-    client: reqwest::Client,
-    config: LokiConfig,
-    service_name: String,
-    /// Resource attributes sent as structured metadata (all but service.name),
-    /// names already made unique against `reserved`.
-    resource_metadata: Vec<(String, String)>,
-    /// Names a record attribute may not take: logwrap's own metadata, the
-    /// stream labels and the resource's metadata names.
-    reserved: Vec<String>,
-    resource: Vec<(Str, Value)>,
-    /// Send structured metadata; turned off for good by a server that refuses it.
-    structured_metadata: AtomicBool,
-    /// Last timestamp sent per stream, to keep them strictly increasing.
-    last_timestamp: Mutex<HashMap<String, u64>>,
-}
-
 /// One entry: its time, and where its line and metadata lie in the batch.
-struct Entry {
-    timestamp: u64,
-    line: Range<usize>,
+pub(super) struct Entry {
+    pub(super) timestamp: u64,
+    pub(super) line: Range<usize>,
     /// Indexes into [`Streams::pairs`]; the resource's pairs follow them.
-    pairs: Range<usize>,
+    pub(super) pairs: Range<usize>,
 }
 
 /// Label pairs of a stream, sorted by name.
-type Labels = Vec<(String, String)>;
+pub(super) type Labels = Vec<(String, String)>;
 
 /// One stream of a batch: its selector text, labels and entries.
-struct Stream {
-    selector: String,
-    labels: Labels,
-    entries: Vec<Entry>,
+pub(super) struct Stream {
+    pub(super) selector: String,
+    pub(super) labels: Labels,
+    pub(super) entries: Vec<Entry>,
 }
 
 /// A batch grouped into streams. Every line, metadata name and value is
 /// written once into `arena`, and entries point into it: building a push
 /// allocates per batch, not per record or per field.
-struct Streams {
-    arena: Vec<u8>,
+pub(super) struct Streams {
+    pub(super) arena: Vec<u8>,
     /// Structured metadata pairs: (name, value) ranges in `arena`.
-    pairs: Vec<(Range<usize>, Range<usize>)>,
+    pub(super) pairs: Vec<(Range<usize>, Range<usize>)>,
     /// The resource's pairs (in `pairs`), sent with every entry.
-    resource: Range<usize>,
-    streams: Vec<Stream>,
+    pub(super) resource: Range<usize>,
+    pub(super) streams: Vec<Stream>,
 }
 
 impl Streams {
@@ -252,104 +128,9 @@ fn put_value(arena: &mut Vec<u8>, v: &Value) -> Range<usize> {
 }
 
 impl LokiExporter {
-    pub fn new(config: LokiConfig, resource: &[(Str, Value)]) -> Result<Self, String> {
-        let client = http::client(&config.tls, config.timeout.min(Duration::from_secs(10)))?;
-        let service_name = resource
-            .iter()
-            .find(|(k, _)| k.as_str() == "service.name")
-            .map(|(_, v)| stringify(v))
-            .unwrap_or_else(|| "unknown_service".into());
-        let mut reserved: Vec<String> = OWN_METADATA.iter().map(|n| n.to_string()).collect();
-        reserved.push("service_name".to_string());
-        reserved.extend(config.labels.iter().map(|l| l.name.clone()));
-        let mut resource_metadata: Vec<(String, String)> = Vec::new();
-        for (k, v) in resource
-            .iter()
-            .filter(|(k, _)| k.as_str() != "service.name")
-        {
-            let name = free_name(metadata_name(k.as_str()), |n| {
-                reserved.iter().any(|r| r == n)
-            });
-            reserved.push(name.clone());
-            resource_metadata.push((name, stringify(v)));
-        }
-        Ok(LokiExporter {
-            client,
-            reserved,
-            structured_metadata: AtomicBool::new(config.structured_metadata),
-            config,
-            service_name,
-            resource_metadata,
-            resource: resource.to_vec(),
-            last_timestamp: Mutex::new(HashMap::new()),
-        })
-    }
-
-    pub async fn export(&self, records: &[Record]) -> Result<Accepted, ExportError> {
-        let streams = self.group(records);
-        match self.push(&streams).await {
-            Err(ExportError::Permanent { reason })
-                if self.structured_metadata.load(Ordering::Relaxed)
-                    && disallows_metadata(&reason) =>
-            {
-                tracing::warn!(
-                    destination = "loki",
-                    level_label = self.config.level_label,
-                    "Loki does not accept structured metadata (before 2.9, or allow_structured_metadata: false); \
-                     sending lines as they were written from now on (| json and | logfmt recover their fields)"
-                );
-                self.structured_metadata.store(false, Ordering::Relaxed);
-                // Lines and labels change without metadata: group again.
-                self.push(&self.group(records)).await
-            }
-            other => other,
-        }
-    }
-
-    async fn push(&self, streams: &Streams) -> Result<Accepted, ExportError> {
-        let with_metadata = self.structured_metadata.load(Ordering::Relaxed);
-        let (body, content_type, encoding) = match self.config.encoding {
-            LokiEncoding::Protobuf => {
-                let raw = encode_protobuf(streams, with_metadata);
-                let packed = snap::raw::Encoder::new().compress_vec(&raw).map_err(|e| {
-                    ExportError::Permanent {
-                        reason: format!("snappy compression failed: {e}"),
-                    }
-                })?;
-                (packed, "application/x-protobuf", None)
-            }
-            LokiEncoding::Json => {
-                let raw = encode_json(streams, with_metadata);
-                (
-                    self.config.compression.compress(raw),
-                    "application/json",
-                    self.config.compression.content_encoding(),
-                )
-            }
-        };
-        let mut request = self
-            .client
-            .post(&self.config.url)
-            .header(CONTENT_TYPE, content_type)
-            .timeout(self.config.timeout)
-            .body(body);
-        if let Some(encoding) = encoding {
-            request = request.header(CONTENT_ENCODING, encoding);
-        }
-        if let Some(tenant) = &self.config.tenant {
-            let value = HeaderValue::from_str(tenant).map_err(|_| ExportError::Permanent {
-                reason: "the tenant id holds characters a header cannot carry".into(),
-            })?;
-            request = request.header("X-Scope-OrgID", value);
-        }
-        http::send(request, &self.config.auth)
-            .await?
-            .generic_outcome()
-    }
-
     /// Groups records by label set, entries of each stream in time order
     /// with strictly increasing timestamps.
-    fn group(&self, records: &[Record]) -> Streams {
+    pub(super) fn group(&self, records: &[Record]) -> Streams {
         let with_metadata = self.structured_metadata.load(Ordering::Relaxed);
         let mut b = Streams {
             arena: Vec::with_capacity(records.len() * 160),
@@ -547,7 +328,7 @@ impl LokiExporter {
     /// A record's structured metadata as it is sent (its own, then the
     /// resource's), as text.
     #[cfg(test)]
-    fn metadata_of(&self, r: &Record) -> Vec<(String, String)> {
+    pub(super) fn metadata_of(&self, r: &Record) -> Vec<(String, String)> {
         let streams = self.group(std::slice::from_ref(r));
         let entry = &streams.streams[0].entries[0];
         streams
@@ -562,50 +343,14 @@ impl LokiExporter {
     }
 }
 
-/// The push URL for a Loki base URL (`http://loki:3100` → `.../loki/api/v1/push`);
-/// a URL already ending in the push path is used as is.
-pub fn push_url(base: &str) -> Result<String, String> {
-    let mut url = reqwest::Url::parse(base.trim())
-        .map_err(|e| format!("is not a URL ({e}); use e.g. http://loki:3100"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!(
-            "has scheme {:?}; use http:// or https://",
-            url.scheme()
-        ));
-    }
-    if !url.path().ends_with("/loki/api/v1/push") {
-        let path = url.path().trim_end_matches('/').to_string();
-        url.set_path(&format!("{path}/loki/api/v1/push"));
-    }
-    Ok(url.to_string())
-}
-
-/// A Loki label name: `[a-zA-Z_][a-zA-Z0-9_]*`, other characters as `_`.
-pub fn label_name(name: &str) -> String {
-    let mut out: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
-        out.insert(0, '_');
-    }
-    out
-}
-
 /// Structured metadata names follow Loki's OTLP mapping: dots become underscores.
-fn metadata_name(key: &str) -> String {
+pub(super) fn metadata_name(key: &str) -> String {
     key.replace('.', "_")
 }
 
 /// `{a="x",b="y"}` with Prometheus string escaping.
 #[cfg(test)]
-fn selector(labels: &[(String, String)]) -> String {
+pub(super) fn selector(labels: &[(String, String)]) -> String {
     let mut s = String::new();
     selector_into(&mut s, labels);
     s
@@ -656,7 +401,7 @@ fn level_of(number: crate::record::SeverityNumber) -> &'static str {
 }
 
 /// An attribute value as text: strings as they are, the rest as JSON.
-fn stringify(v: &Value) -> String {
+pub(super) fn stringify(v: &Value) -> String {
     match v {
         Value::Str(s) => s.as_str().to_string(),
         Value::Int(i) => i.to_string(),
@@ -674,12 +419,6 @@ fn stringify(v: &Value) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn disallows_metadata(reason: &str) -> bool {
-    let r = reason.to_ascii_lowercase();
-    r.contains("structured metadata")
-        && (r.contains("disallowed") || r.contains("not allowed") || r.contains("disabled"))
 }
 
 // ---- protobuf ------------------------------------------------------------
@@ -711,7 +450,7 @@ fn put_pair(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     put_bytes_field(out, PAIR_VALUE, value);
 }
 
-fn encode_protobuf(b: &Streams, with_metadata: bool) -> Vec<u8> {
+pub(super) fn encode_protobuf(b: &Streams, with_metadata: bool) -> Vec<u8> {
     // The resource's pairs are the same on every entry: encoded once.
     let mut resource = Vec::new();
     if with_metadata {
@@ -770,7 +509,7 @@ fn encode_protobuf(b: &Streams, with_metadata: bool) -> Vec<u8> {
 // ---- JSON ----------------------------------------------------------------
 
 /// Loki's JSON push: `{"streams":[{"stream":{labels},"values":[["ns","line",{metadata}]]}]}`.
-fn encode_json(b: &Streams, with_metadata: bool) -> Vec<u8> {
+pub(super) fn encode_json(b: &Streams, with_metadata: bool) -> Vec<u8> {
     let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
     let mut out = Vec::with_capacity(b.arena.len() * 2 + 64);
     out.extend_from_slice(b"{\"streams\":[");
@@ -814,164 +553,4 @@ fn encode_json(b: &Streams, with_metadata: bool) -> Vec<u8> {
     }
     out.extend_from_slice(b"]}");
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::record::{Severity, SeverityNumber, Stream};
-
-    fn exporter(labels: Vec<LokiLabel>) -> LokiExporter {
-        let resource = vec![
-            (Str::from("service.name"), Value::Str(Str::from("checkout"))),
-            (Str::from("host.name"), Value::Str(Str::from("node-1"))),
-        ];
-        LokiExporter::new(
-            LokiConfig {
-                url: "http://127.0.0.1:1/loki/api/v1/push".into(),
-                encoding: LokiEncoding::Protobuf,
-                compression: Compression::None,
-                tenant: None,
-                auth: Auth::default(),
-                labels,
-                structured_metadata: true,
-                level_label: true,
-                timeout: Duration::from_secs(1),
-                tls: TlsOptions::default(),
-            },
-            &resource,
-        )
-        .unwrap()
-    }
-
-    fn record(observed: u64, body: &str, severity: &str) -> Record {
-        let mut r = Record::new(
-            Stream::Stdout,
-            observed,
-            Value::Str(Str::from(body.to_string())),
-        );
-        r.severity = Severity {
-            number: SeverityNumber::INFO,
-            text: Str::from(severity.to_string()),
-        };
-        r
-    }
-
-    #[test]
-    fn metadata_names_never_collide_and_logwraps_own_win() {
-        let e = exporter(vec![LokiLabel {
-            name: "env".into(),
-            value: LabelValue::Static("prod".into()),
-        }]);
-        let mut r = record(1, "x", "WARN");
-        for (k, v) in [
-            ("host.name", "child-host"),
-            ("level", "child-level"),
-            ("env", "child-env"),
-            ("a.b", "dot"),
-            ("a_b", "under"),
-            ("a_b_2", "literal"),
-        ] {
-            r.attributes.push((
-                Str::from(k.to_string()),
-                Value::Str(Str::from(v.to_string())),
-            ));
-        }
-        let m = e.metadata_of(&r);
-        let get = |n: &str| {
-            m.iter()
-                .find(|(k, _)| k == n)
-                .map(|(_, v)| v.as_str())
-                .unwrap_or_else(|| panic!("{n} missing from {m:?}"))
-        };
-        assert_eq!(get("level"), "WARN");
-        assert_eq!(get("level_2"), "child-level");
-        assert_eq!(get("host_name"), "node-1", "the resource wins");
-        assert_eq!(get("host_name_2"), "child-host");
-        assert_eq!(get("env_2"), "child-env", "a label's name is taken");
-        assert_eq!(
-            (get("a_b"), get("a_b_2"), get("a_b_2_2")),
-            ("dot", "under", "literal")
-        );
-        let mut names: Vec<&str> = m.iter().map(|(k, _)| k.as_str()).collect();
-        names.sort();
-        let before = names.len();
-        names.dedup();
-        assert_eq!(names.len(), before, "{m:?}");
-    }
-
-    #[test]
-    fn push_urls() {
-        assert_eq!(
-            push_url("http://loki:3100").unwrap(),
-            "http://loki:3100/loki/api/v1/push"
-        );
-        assert_eq!(
-            push_url("https://x/prefix/").unwrap(),
-            "https://x/prefix/loki/api/v1/push"
-        );
-        assert_eq!(
-            push_url("http://l/loki/api/v1/push").unwrap(),
-            "http://l/loki/api/v1/push"
-        );
-        assert!(push_url("loki:3100").is_err());
-    }
-
-    #[test]
-    fn label_names_and_selectors() {
-        assert_eq!(label_name("k8s.namespace.name"), "k8s_namespace_name");
-        assert_eq!(label_name("1x"), "_1x");
-        let s = selector(&[("a".into(), "q\"uote\\n".into()), ("b".into(), "x".into())]);
-        assert_eq!(s, r#"{a="q\"uote\\n",b="x"}"#);
-    }
-
-    #[test]
-    fn streams_are_grouped_sorted_and_strictly_increasing() {
-        let e = exporter(vec![LokiLabel {
-            name: "level".into(),
-            value: LabelValue::Attribute("severity".into()),
-        }]);
-        let records = vec![
-            record(30, "c", "INFO"),
-            record(10, "a", "INFO"),
-            record(10, "a", "INFO"),
-            record(20, "w", "WARN"),
-        ];
-        let streams = e.group(&records);
-        assert_eq!(streams.streams.len(), 2);
-        let stream = &streams.streams[0];
-        assert_eq!(stream.selector, r#"{level="info",service_name="checkout"}"#);
-        let times: Vec<u64> = stream.entries.iter().map(|e| e.timestamp).collect();
-        assert_eq!(
-            times,
-            [10, 11, 30],
-            "same time and line would be deduplicated by Loki"
-        );
-        // The next batch continues after the last timestamp sent.
-        let streams = e.group(&[record(5, "late", "INFO")]);
-        assert_eq!(streams.streams[0].entries[0].timestamp, 31);
-    }
-
-    #[test]
-    fn metadata_holds_what_labels_do_not() {
-        let e = exporter(vec![]);
-        let mut r = record(1, "x", "INFO");
-        r.trace_id = [1; 16];
-        r.attributes
-            .push((Str::from("http.status"), Value::Int(200)));
-        let m = e.metadata_of(&r);
-        let get = |k: &str| m.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-        assert_eq!(get("level"), Some("INFO"));
-        assert_eq!(get("trace_id"), Some("01".repeat(16).as_str()));
-        assert_eq!(get("http_status"), Some("200"));
-        assert_eq!(get("host_name"), Some("node-1"));
-        assert_eq!(get("service_name"), None, "a label, not metadata");
-    }
-
-    #[test]
-    fn disallowed_metadata_answers_are_recognised() {
-        let loki_29 = "HTTP 400: \"stream '{service_name=\\\"x\\\"}' includes structured metadata, but this feature is disallowed. Please see `limits_config.structured_metadata`\"";
-        assert!(disallows_metadata(loki_29));
-        assert!(!disallows_metadata("HTTP 400: \"entry too far behind\""));
-    }
 }
