@@ -85,6 +85,11 @@ impl<'a> FieldReader<'a> {
         }
     }
 
+    /// Where the next field starts.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
     fn varint(&mut self) -> Result<u64, DecodeError> {
         let mut value = 0u64;
         for shift in (0..64).step_by(7) {

@@ -102,11 +102,13 @@ impl OtlpHttpExporter {
                 e.frame(batch.slices(), &mut body);
                 self.post(body).await
             }
-            Encoder::Json(_) => {
-                let records = batch.read().map_err(|e| ExportError::Permanent {
-                    reason: format!("the batch's encoded records cannot be read back: {e}"),
-                })?;
-                self.export(&records).await
+            Encoder::Json(e) => {
+                let mut body = Vec::with_capacity(batch.bytes * 5 / 2);
+                e.frame(batch.slices(), &mut body)
+                    .map_err(|e| ExportError::Permanent {
+                        reason: format!("the batch's encoded records cannot be read back: {e}"),
+                    })?;
+                self.post(body).await
             }
         }
     }

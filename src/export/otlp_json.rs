@@ -9,14 +9,20 @@
 //! types, which implement those rules, so a deviation fails there.
 //!
 //! Same shape as [`super::otlp_proto::RequestEncoder`]: the resource and scope
-//! are rendered once, records are appended to a reused buffer.
+//! are rendered once. Records come either as [`Record`]s (`encode`) or, on
+//! the export path, as the chunks the readers encoded (`frame`), which are
+//! transcoded from their protobuf fields straight into JSON: no record is
+//! rebuilt, nothing is allocated per field.
 
 use std::io::Write as _;
 
 use base64::Engine;
 
-use super::json::{write_hex, write_str};
+use super::json::{write_decimal, write_hex, write_str};
 use super::otlp_proto::{SPLIT_ID, SPLIT_INDEX, SPLIT_LAST};
+use crate::encode::DecodeError;
+use crate::encode::log_record::record_ranges;
+use crate::encode::wire::{FieldReader, FieldValue};
 use crate::record::{Record, Str, Value};
 
 /// Encodes batches of records for one resource and scope as OTLP/JSON.
@@ -36,6 +42,27 @@ impl JsonRequestEncoder {
         write_str(&mut head, scope_version);
         head.extend_from_slice(b"},\"logRecords\":[");
         JsonRequestEncoder { head }
+    }
+
+    /// Appends one request holding the chunks' records (our own protobuf
+    /// `log_records` fields) to `out`.
+    pub fn frame<'a>(
+        &self,
+        chunks: impl Iterator<Item = &'a [u8]>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), DecodeError> {
+        out.extend_from_slice(&self.head);
+        let mut first = true;
+        for chunk in chunks {
+            for range in record_ranges(chunk) {
+                if !std::mem::take(&mut first) {
+                    out.push(b',');
+                }
+                transcode_record(out, chunk, range?)?;
+            }
+        }
+        out.extend_from_slice(b"]}]}]}");
+        Ok(())
     }
 
     /// Appends one request holding `records` to `out`.
@@ -95,6 +122,204 @@ fn write_record(out: &mut Vec<u8>, r: &Record) {
         write_str(out, r.event_name.as_str());
     }
     out.push(b'}');
+}
+
+/// Writes a protobuf string as a JSON string (lossy if it is not UTF-8,
+/// which our own encoder never writes).
+fn write_wire_str(out: &mut Vec<u8>, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => write_str(out, s),
+        Err(_) => write_str(out, &String::from_utf8_lossy(bytes)),
+    }
+}
+
+/// One `LogRecord` (wire) as its OTLP/JSON object, fields in the order
+/// [`write_record`] writes them.
+fn transcode_record(
+    out: &mut Vec<u8>,
+    buf: &[u8],
+    range: std::ops::Range<usize>,
+) -> Result<(), DecodeError> {
+    let (mut time, mut observed, mut number, mut flags) = (0u64, 0u64, 0u64, 0u32);
+    let (mut text, mut body, mut trace, mut span, mut event) = (None, None, None, None, None);
+    // The attributes are consecutive fields: where the run starts and ends.
+    let mut attributes: Option<std::ops::Range<usize>> = None;
+    let mut reader = FieldReader::new(buf, range.clone());
+    let mut field_start = range.start;
+    while let Some(field) = reader.next() {
+        let (number_, value) = field?;
+        match (number_, value) {
+            (1, FieldValue::Fixed64(t)) => time = t,
+            (2, FieldValue::Varint(n)) => number = n,
+            (3, FieldValue::Len(r)) => text = Some(r),
+            (5, FieldValue::Len(r)) => body = Some(r),
+            (6, FieldValue::Len(r)) => {
+                attributes = Some(attributes.map_or(field_start..r.end, |a| a.start..r.end));
+            }
+            (8, FieldValue::Fixed32(f)) => flags = f,
+            (9, FieldValue::Len(r)) => trace = Some(r),
+            (10, FieldValue::Len(r)) => span = Some(r),
+            (11, FieldValue::Fixed64(t)) => observed = t,
+            (12, FieldValue::Len(r)) => event = Some(r),
+            _ => {}
+        }
+        field_start = reader.position();
+    }
+    out.push(b'{');
+    if time != 0 {
+        out.extend_from_slice(b"\"timeUnixNano\":\"");
+        write_decimal(out, time);
+        out.extend_from_slice(b"\",");
+    }
+    out.extend_from_slice(b"\"observedTimeUnixNano\":\"");
+    write_decimal(out, observed);
+    out.push(b'"');
+    if number != 0 {
+        out.extend_from_slice(b",\"severityNumber\":");
+        write_decimal(out, number);
+    }
+    if let Some(r) = text.filter(|r| !r.is_empty()) {
+        out.extend_from_slice(b",\"severityText\":");
+        write_wire_str(out, &buf[r]);
+    }
+    out.extend_from_slice(b",\"body\":");
+    match body {
+        Some(r) => transcode_any_value(out, buf, r, 0)?,
+        None => out.extend_from_slice(b"{}"),
+    }
+    out.extend_from_slice(b",\"attributes\":[");
+    if let Some(run) = attributes {
+        let mut first = true;
+        for field in FieldReader::new(buf, run) {
+            if let (6, FieldValue::Len(kv)) = field? {
+                if !std::mem::take(&mut first) {
+                    out.push(b',');
+                }
+                transcode_key_value(out, buf, kv, 0)?;
+            }
+        }
+    }
+    out.push(b']');
+    if flags != 0 {
+        out.extend_from_slice(b",\"flags\":");
+        write_decimal(out, u64::from(flags));
+    }
+    if let Some(r) = trace.filter(|r| r.len() == 16) {
+        out.extend_from_slice(b",\"traceId\":");
+        write_hex(out, &buf[r]);
+    }
+    if let Some(r) = span.filter(|r| r.len() == 8) {
+        out.extend_from_slice(b",\"spanId\":");
+        write_hex(out, &buf[r]);
+    }
+    if let Some(r) = event.filter(|r| !r.is_empty()) {
+        out.extend_from_slice(b",\"eventName\":");
+        write_wire_str(out, &buf[r]);
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// Nesting deeper than this is refused (our encoder never writes it).
+const MAX_DEPTH: usize = 128;
+
+fn transcode_key_value(
+    out: &mut Vec<u8>,
+    buf: &[u8],
+    range: std::ops::Range<usize>,
+    depth: usize,
+) -> Result<(), DecodeError> {
+    let (mut key, mut value) = (None, None);
+    for field in FieldReader::new(buf, range) {
+        match field? {
+            (1, FieldValue::Len(r)) => key = Some(r),
+            (2, FieldValue::Len(r)) => value = Some(r),
+            _ => {}
+        }
+    }
+    out.extend_from_slice(b"{\"key\":");
+    write_wire_str(out, key.map_or(&[][..], |r| &buf[r]));
+    out.extend_from_slice(b",\"value\":");
+    match value {
+        Some(r) => transcode_any_value(out, buf, r, depth)?,
+        None => out.extend_from_slice(b"{}"),
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+fn transcode_any_value(
+    out: &mut Vec<u8>,
+    buf: &[u8],
+    range: std::ops::Range<usize>,
+    depth: usize,
+) -> Result<(), DecodeError> {
+    if depth > MAX_DEPTH {
+        return Err(DecodeError("values nest too deep"));
+    }
+    let mut value = None;
+    for field in FieldReader::new(buf, range) {
+        value = Some(field?);
+    }
+    match value {
+        Some((1, FieldValue::Len(r))) => {
+            out.extend_from_slice(b"{\"stringValue\":");
+            write_wire_str(out, &buf[r]);
+            out.push(b'}');
+        }
+        Some((2, FieldValue::Varint(b))) => out.extend_from_slice(if b != 0 {
+            b"{\"boolValue\":true}"
+        } else {
+            b"{\"boolValue\":false}"
+        }),
+        Some((3, FieldValue::Varint(i))) => {
+            out.extend_from_slice(b"{\"intValue\":\"");
+            let i = i as i64;
+            if i < 0 {
+                out.push(b'-');
+            }
+            write_decimal(out, i.unsigned_abs());
+            out.extend_from_slice(b"\"}");
+        }
+        Some((4, FieldValue::Fixed64(d))) => write_any_value(out, &Value::Double(f64::from_bits(d))),
+        Some((5, FieldValue::Len(list))) => {
+            out.extend_from_slice(b"{\"arrayValue\":{\"values\":[");
+            let mut first = true;
+            for item in FieldReader::new(buf, list) {
+                if let (1, FieldValue::Len(v)) = item? {
+                    if !std::mem::take(&mut first) {
+                        out.push(b',');
+                    }
+                    transcode_any_value(out, buf, v, depth + 1)?;
+                }
+            }
+            out.extend_from_slice(b"]}}");
+        }
+        Some((6, FieldValue::Len(list))) => {
+            out.extend_from_slice(b"{\"kvlistValue\":{\"values\":[");
+            let mut first = true;
+            for entry in FieldReader::new(buf, list) {
+                if let (1, FieldValue::Len(kv)) = entry? {
+                    if !std::mem::take(&mut first) {
+                        out.push(b',');
+                    }
+                    transcode_key_value(out, buf, kv, depth + 1)?;
+                }
+            }
+            out.extend_from_slice(b"]}}");
+        }
+        Some((7, FieldValue::Len(r))) => {
+            out.extend_from_slice(b"{\"bytesValue\":\"");
+            out.extend_from_slice(
+                base64::engine::general_purpose::STANDARD
+                    .encode(&buf[r])
+                    .as_bytes(),
+            );
+            out.extend_from_slice(b"\"}");
+        }
+        _ => out.extend_from_slice(b"{}"),
+    }
+    Ok(())
 }
 
 fn write_key_values<'a>(out: &mut Vec<u8>, kvs: impl Iterator<Item = (&'a str, &'a Value)>) {
@@ -184,6 +409,58 @@ mod tests {
             .iter()
             .find(|kv| kv.key == key)
             .and_then(|kv| kv.value.as_ref()?.value.as_ref())
+    }
+
+    #[test]
+    fn chunks_transcode_to_the_same_json_as_records() {
+        let enc = JsonRequestEncoder::new(&[], "logwrap", "1");
+        let mut full = Record::new(
+            Stream::Stderr,
+            7,
+            Value::Map(vec![
+                (Str::from("n"), Value::Int(-3)),
+                (Str::from("d"), Value::Double(0.5)),
+                (Str::from("nan"), Value::Double(f64::NAN)),
+                (
+                    Str::from("a"),
+                    Value::Array(vec![Value::Bool(true), Value::Bytes(Bytes::from_static(b"\xff"))]),
+                ),
+                (Str::from("e"), Value::Empty),
+            ]),
+        );
+        full.time_unix_nano = 6;
+        full.severity = Severity {
+            number: SeverityNumber::WARN,
+            text: Str::from("warn \"x\""),
+        };
+        full.split = Some(Split {
+            id: 1,
+            index: 0,
+            last: false,
+        });
+        full.attributes.push((Str::from("k"), Value::Str(Str::from("v\n"))));
+        full.trace_id = [1; 16];
+        full.span_id = [2; 8];
+        full.flags = 1;
+        full.event_name = Str::from("ev");
+        let records = vec![
+            full,
+            Record::new(Stream::Lifecycle, 1, Value::Empty),
+            Record::new(Stream::Stdout, 2, Value::Str(Str::from("plain"))),
+        ];
+        let mut from_records = Vec::new();
+        enc.encode(&records, &mut from_records);
+        let chunks = [
+            crate::encode::chunk_of(&records[..1]),
+            crate::encode::chunk_of(&records[1..]),
+        ];
+        let mut from_chunks = Vec::new();
+        enc.frame(chunks.iter().map(|c| &c.bytes[..]), &mut from_chunks)
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(from_chunks).unwrap(),
+            String::from_utf8(from_records).unwrap()
+        );
     }
 
     #[test]
