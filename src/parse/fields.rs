@@ -3,13 +3,14 @@
 //!
 //! | role | keys (first match wins; case-insensitive where marked *) |
 //! |---|---|
-//! | message (body) | `msg`, `message`, `@m`, `event` (structlog), `log` (Docker's JSON files), `short_message` (GELF), `MESSAGE` (journald), `@mt` |
-//! | level | `level`*, `lvl`*, `severity`*, `levelname`*, `loglevel`*, `log_level`*, `log.level`, `@l`, `severity_text` |
-//! | time | `ts`, `time`*, `timestamp`*, `@timestamp`, `@t`, `datetime`, `asctime`, `timeMillis` |
+//! | message (body) | `msg`, `message`*, `@m`, `@message` (hclog), `event` (structlog), `log` (Docker's JSON files), `short_message` (GELF), `MESSAGE` (journald), `@mt` |
+//! | level | `level`*, `lvl`*, `severity`*, `levelname`*, `loglevel`* (.NET's `LogLevel`), `log_level`*, `log.level` (ECS), `@l`, `@level` (hclog), `severity_text`, `PRIORITY` (journald), `s` (MongoDB: `I`, `W`, `D1`..) |
+//! | time | `ts`, `t` (Grafana; MongoDB's `{"$date": ...}`), `time`*, `timestamp`*, `@timestamp`, `@t`, `datetime`, `date_time` (ClickHouse), `asctime`, `timeMillis`, `__REALTIME_TIMESTAMP` (journald, µs) |
 //! | trace | `trace_id`, `traceId`, `traceid`, `trace.id`; `span_id`, `spanId`, `spanid`, `span.id`; `trace_flags`, `traceFlags`, `trace.flags`; `traceparent` (W3C) |
 //!
-//! A field is consumed only when its value means what the key says: a level
-//! that is no known level word or number, a time that does not parse or lies
+//! Levels may be words or numbers, as numbers or in strings (`30`, `"6"`:
+//! syslog 0-7, pino/bunyan 10-60). A field is consumed only when its value
+//! means what the key says: a level that is no known level word or number, a time that does not parse or lies
 //! outside the believable window, a trace id that is not 32 hex digits, all
 //! stay as ordinary attributes, so nothing is lost. Every other field becomes
 //! an attribute, nested objects as key-value lists.
@@ -23,6 +24,8 @@ enum Role {
     /// Message key with its priority (lower wins).
     Message(u8),
     Level,
+    /// MongoDB's one-letter `s`.
+    LetterLevel,
     Time,
     TraceId,
     SpanId,
@@ -41,8 +44,18 @@ fn role(key: &str) -> Role {
         "short_message" => return Role::Message(5),
         "MESSAGE" => return Role::Message(6),
         "@mt" => return Role::Message(7),
-        "ts" | "@timestamp" | "@t" | "datetime" | "asctime" | "timeMillis" => return Role::Time,
-        "log.level" | "@l" | "severity_text" => return Role::Level,
+        "@message" => return Role::Message(2),
+        "ts"
+        | "t"
+        | "@timestamp"
+        | "@t"
+        | "datetime"
+        | "date_time"
+        | "asctime"
+        | "timeMillis"
+        | "__REALTIME_TIMESTAMP" => return Role::Time,
+        "log.level" | "@l" | "@level" | "severity_text" | "PRIORITY" => return Role::Level,
+        "s" => return Role::LetterLevel,
         "trace_id" | "traceId" | "traceid" | "trace.id" => return Role::TraceId,
         "span_id" | "spanId" | "spanid" | "span.id" => return Role::SpanId,
         "trace_flags" | "traceFlags" | "trace.flags" => return Role::TraceFlags,
@@ -59,6 +72,7 @@ fn role(key: &str) -> Role {
     match &lower[..key.len()] {
         b"level" | b"lvl" | b"severity" | b"levelname" | b"loglevel" | b"log_level" => Role::Level,
         b"time" | b"timestamp" => Role::Time,
+        b"message" => Role::Message(1),
         _ => Role::Other,
     }
 }
@@ -120,6 +134,7 @@ impl<'a> Fields<'a> {
         let consumed = match role(key.as_str()) {
             Role::Message(priority) => self.take_message(priority, value),
             Role::Level if self.severity.is_none() => self.take_level(value),
+            Role::LetterLevel if self.severity.is_none() => self.take_letter_level(value),
             Role::Time if self.time.is_none() => self.take_time(value),
             Role::TraceId if self.trace_id.is_none() => hex_field::<16>(&value)
                 .map(|id| self.trace_id = Some(id))
@@ -187,19 +202,46 @@ impl<'a> Fields<'a> {
         }
     }
 
+    fn take_letter_level(&mut self, value: Value) -> Result<(), Value> {
+        match &value {
+            Value::Str(s) => match severity::from_letter_field(s.as_bytes()) {
+                Some(number) => {
+                    self.severity = Some(Severity {
+                        number,
+                        text: s.clone(),
+                    });
+                    Ok(())
+                }
+                None => Err(value),
+            },
+            _ => Err(value),
+        }
+    }
+
     fn take_time(&mut self, value: Value) -> Result<(), Value> {
-        let t = match &value {
-            Value::Str(s) => timestamp::from_field_str(s.as_str(), self.time_config, self.observed),
-            Value::Int(i) => timestamp::from_epoch_i64(*i),
-            Value::Double(d) => timestamp::from_epoch_f64(*d),
-            _ => None,
-        };
+        let t = self.time_of(&value);
         match t {
             Some(t) if self.time_config.believable(t, self.observed) => {
                 self.time = Some(t);
                 Ok(())
             }
             _ => Err(value),
+        }
+    }
+
+    fn time_of(&self, value: &Value) -> Option<i128> {
+        match value {
+            Value::Str(s) => timestamp::from_field_str(s.as_str(), self.time_config, self.observed),
+            Value::Int(i) => timestamp::from_epoch_i64(*i),
+            Value::Double(d) => timestamp::from_epoch_f64(*d),
+            // MongoDB's extended JSON: `{"$date": "2026-11-28T09:14:02.123+00:00"}`.
+            Value::Map(entries) => match entries.as_slice() {
+                [(key, inner)] if key.as_str() == "$date" && !matches!(inner, Value::Map(_)) => {
+                    self.time_of(inner)
+                }
+                _ => None,
+            },
+            _ => None,
         }
     }
 
@@ -364,6 +406,50 @@ mod tests {
     }
 
     #[test]
+    fn program_specific_keys() {
+        // MongoDB 4.4+: a one-letter level and extended-JSON time.
+        let r = apply(vec![
+            (
+                "t",
+                Value::Map(vec![(
+                    Str::from("$date"),
+                    s("2026-11-25T14:59:00.123+00:00"),
+                )]),
+            ),
+            ("s", s("W")),
+            ("c", s("NETWORK")),
+            ("msg", s("slow")),
+        ]);
+        assert_eq!((r.severity.number.0, r.severity.text.as_str()), (13, "W"));
+        assert_eq!(r.time_unix_nano, OBSERVED - 59_877_000_000);
+        // journald's JSON export: syslog priority and µs in strings.
+        let r = apply(vec![
+            ("__REALTIME_TIMESTAMP", s("1795618799000000")),
+            ("PRIORITY", s("3")),
+            ("MESSAGE", s("unit failed")),
+        ]);
+        assert_eq!(r.severity.number, SeverityNumber::ERROR);
+        assert_eq!(r.time_unix_nano, OBSERVED - 1_000_000_000);
+        // hclog JSON and .NET's JSON console formatter.
+        let r = apply(vec![("@level", s("warn")), ("@message", s("m"))]);
+        assert_eq!(
+            (r.severity.number, &r.body),
+            (SeverityNumber::WARN, &s("m"))
+        );
+        let r = apply(vec![("LogLevel", s("Information")), ("Message", s("up"))]);
+        assert_eq!(
+            (r.severity.number, &r.body),
+            (SeverityNumber::INFO, &s("up"))
+        );
+        // A numeric level in a string (logfmt has no numbers).
+        let r = apply(vec![("level", s("50"))]);
+        assert_eq!(r.severity.number, SeverityNumber::ERROR);
+        // `s` that is not a level stays.
+        let r = apply(vec![("s", s("hello"))]);
+        assert_eq!(r.severity, Severity::unset());
+    }
+
+    #[test]
     fn unusable_values_stay_attributes() {
         let r = apply(vec![
             ("level", s("loud")),
@@ -422,6 +508,14 @@ mod tests {
             ("@timestamp", Role::Time),
             ("Timestamp", Role::Time),
             ("event", Role::Message(3)),
+            ("Message", Role::Message(1)),
+            ("@message", Role::Message(2)),
+            ("@level", Role::Level),
+            ("LogLevel", Role::Level),
+            ("PRIORITY", Role::Level),
+            ("s", Role::LetterLevel),
+            ("t", Role::Time),
+            ("__REALTIME_TIMESTAMP", Role::Time),
             ("@m", Role::Message(2)),
             ("user", Role::Other),
         ] {

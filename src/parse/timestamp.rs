@@ -1,26 +1,47 @@
-//! Timestamps: the event time written at the start of a line or in a field.
+//! Timestamps: the event time written in a line's header or in a field.
 //!
-//! Shapes recognised at the start of a text line (optionally in `[...]`):
+//! Shapes recognised where a header token starts ([`at`]), each from the
+//! program's own format string:
 //!
 //! | shape | example | who writes it |
 //! |---|---|---|
-//! | ISO 8601 / RFC 3339 | `2026-11-25T15:00:00.123Z`, `2026-11-25 15:00:00,123` | RFC 3339 loggers, log4j/logback, Python `asctime` |
-//! | slashes | `2026/11/25 15:00:00.123456` | Go's `log`, nginx |
-//! | syslog | `Nov 25 15:00:00` (no year) | syslog, journald export |
-//! | Apache error log | `[Wed Nov 25 15:00:00.123456 2026]` | Apache httpd |
-//! | Common Log Format | `[25/Nov/2026:15:00:00 +0000]` | Apache/nginx access logs |
-//! | java.util.logging | `Nov 25, 2026 3:53:01 PM` | JUL's SimpleFormatter |
-//! | glog/klog | `I1125 15:00:00.123456` (no year) | Kubernetes components |
-//! | logcat | `11-25 15:00:00.123` (no year) | Android |
+//! | ISO 8601 / RFC 3339 | `2026-11-28T09:14:02.123Z`, `2026-11-28 09:14:02,123 +0000` | RFC 3339 loggers, log4j/logback, Python `asctime`, gunicorn |
+//! | slashes, dots | `2026/11/28 09:14:02.123456`, `2026.11.28 09:14:02.123456` | Go's `log`, nginx, Caddy, NATS; ClickHouse, SonarQube |
+//! | space-padded hour | `2026-11-28  9:14:02` | MariaDB |
+//! | DB2 | `2026-11-28-09.14.02.675872` | IBM DB2, BlueGene/L RAS |
+//! | day-month-year | `28-Nov-2026 09:14:02.123`, `28-Nov-2026::09:14:02` | PHP-FPM, Tomcat, BIND; Erlang's error_logger |
+//! | Redis | `28 Nov 2026 09:14:02.123`, `28 Nov 09:14:02.123` (Redis 2) | Redis |
+//! | Common Log Format | `28/Nov/2026:09:14:02 +0000` | Apache/nginx access logs |
+//! | ctime | `Sat Nov 28 09:14:02.123456 2026`, `Sat Nov 28 09:14:02 UTC 2026` | Apache httpd, date(1) |
+//! | RFC 1123 | `Sat, 28 Nov 2026 09:14:02 GMT` | HTTP dates |
+//! | syslog | `Nov 28 09:14:02` (no year) | BSD syslog, journald short, Tor |
+//! | java.util.logging | `Nov 28, 2026 9:14:02 AM` | JUL's SimpleFormatter |
+//! | glog/klog, CockroachDB | `I1128 09:14:02.123456`, `I261128 09:14:02.123456` | Kubernetes, CockroachDB ([`glog_at_start`]) |
+//! | logcat | `11-28 09:14:02.123` (no year) | Android |
+//! | inferred | `26/11/28 09:14:02` (Spark), `261128 091402` (HDFS), `1795857242`, `1795857242123` (epoch s/ms), `09:14:02.123` (time of day, first field only) | log4j `yy/MM/dd`, Mosquitto, pino-pretty, logback's default |
+//!
+//! **Zones.** `Z`, `±HH:MM`, `±HHMM` (also after a space), `UTC`/`GMT`, and
+//! the abbreviations that name one offset (`CET`, `PST`, `JST`, ...) are
+//! used as written. A time without a zone is read in the configured zone
+//! (UTC by default). An abbreviation that names several zones (`CST`,
+//! `IST`, `BST`, `AST`) is used only when it is the configured zone's own
+//! at that moment; otherwise the time cannot be placed and stays unset,
+//! rather than being guessed wrong.
+//!
+//! **Inferred shapes** (two-digit years, bare epoch numbers, a time of day
+//! without a date) could be read more than one way, so they are used only
+//! when the reading lands inside the believable window around the read time
+//! (`--timestamp-max-age`/`--timestamp-max-ahead`); otherwise the span is
+//! known to be a time but stays unset. A time without a year (syslog, glog,
+//! logcat) takes the year that puts it nearest the read time; a time of day
+//! takes the nearest day.
 //!
 //! In fields (JSON, logfmt): any of those strings, or a number of seconds,
 //! milliseconds, microseconds or nanoseconds since the epoch, told apart by
-//! magnitude. A time without a zone is read in the configured zone (UTC by
-//! default); a time without a year takes the year that puts it nearest the
-//! observed time.
+//! magnitude.
 //!
 //! Calendar arithmetic and time zones are jiff's; this file only recognises
-//! the shapes (fixed positions, a few hundred nanoseconds at most).
+//! the shapes (fixed positions, no allocation).
 
 use jiff::civil::DateTime;
 use jiff::tz::{Offset, TimeZone};
@@ -58,16 +79,52 @@ impl TimeConfig {
     }
 }
 
-/// A time found in text: ns since the epoch and the byte range it took.
+/// What kind of time a span is; decides what the header scanner expects
+/// after it and whether an unbelievable time is still kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Found {
-    pub unix_nanos: i128,
-    pub start: usize,
-    pub end: usize,
-    /// True for the syslog shape, which a host name and tag follow.
-    pub syslog: bool,
+pub enum Shape {
+    /// A date and a time written out.
+    Full,
+    /// BSD syslog's `Nov 28 09:14:02`: a host name follows.
+    Syslog,
+    /// Redis's `28 Nov 2026 09:14:02.123`: a level symbol follows.
+    Redis,
+    /// Read only when believable (see the module docs).
+    Inferred,
 }
 
+/// A time found in text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Found {
+    /// ns since the epoch; `None` when the span is a time that cannot be
+    /// placed (an ambiguous zone abbreviation, an inferred reading outside
+    /// the believable window).
+    pub unix_nanos: Option<i128>,
+    /// Byte range of the time as written.
+    pub start: usize,
+    pub end: usize,
+    pub shape: Shape,
+}
+
+/// How much of the date a shape gives.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DateKind {
+    Full,
+    /// No year: the one nearest the read time.
+    Yearless,
+    /// No date: the day nearest the read time.
+    TimeOnly,
+}
+
+#[derive(Clone, Copy)]
+enum Zone {
+    Configured,
+    Fixed(i32),
+    /// An abbreviation naming several zones: only the configured zone's own.
+    Ambiguous(&'static str),
+}
+
+#[derive(Clone, Copy)]
 struct Civil {
     year: i32,
     month: u8,
@@ -76,74 +133,234 @@ struct Civil {
     minute: u8,
     second: u8,
     nanos: u32,
-    offset_seconds: Option<i32>,
-    /// The shape had no year; infer it from the observed time.
-    yearless: bool,
+    zone: Zone,
+    date: DateKind,
+}
+
+/// What a shape read: a civil time, or an instant (epoch numbers).
+#[derive(Clone, Copy)]
+enum Reading {
+    Civil(Civil),
+    Instant(i128),
+}
+
+/// The outcome of placing a reading on the time line.
+enum Placed {
+    /// Not a real time (February 30th): the span is not a time at all.
+    Invalid,
+    /// A time, but where it lies cannot be known.
+    Unplaced,
+    At(i128),
 }
 
 impl Civil {
-    fn to_unix_nanos(&self, config: &TimeConfig, observed: u64) -> Option<i128> {
-        let convert = |year: i32| -> Option<i128> {
-            let dt = DateTime::new(
-                i16::try_from(year).ok()?,
-                self.month as i8,
-                self.day as i8,
+    fn place(&self, config: &TimeConfig, observed: u64) -> Placed {
+        match self.date {
+            DateKind::Full => self.place_on(self.year, self.month, self.day, config),
+            DateKind::Yearless => {
+                // The year nearest the read time: a "Dec 31" line read on
+                // Jan 1 belongs to last year.
+                let Some(year) = observed_datetime(config, observed).map(|d| d.year() as i32)
+                else {
+                    return Placed::Invalid;
+                };
+                nearest(
+                    [year - 1, year, year + 1]
+                        .map(|y| self.place_on(y, self.month, self.day, config)),
+                    observed,
+                )
+            }
+            DateKind::TimeOnly => {
+                let Some(today) = observed_datetime(config, observed).map(|d| d.date()) else {
+                    return Placed::Invalid;
+                };
+                let days = [today.yesterday().ok(), Some(today), today.tomorrow().ok()];
+                nearest(
+                    days.map(|d| match d {
+                        Some(d) => {
+                            self.place_on(d.year() as i32, d.month() as u8, d.day() as u8, config)
+                        }
+                        None => Placed::Invalid,
+                    }),
+                    observed,
+                )
+            }
+        }
+    }
+
+    fn place_on(&self, year: i32, month: u8, day: u8, config: &TimeConfig) -> Placed {
+        let Some(dt) = i16::try_from(year).ok().and_then(|y| {
+            DateTime::new(
+                y,
+                month as i8,
+                day as i8,
                 self.hour as i8,
                 self.minute as i8,
                 self.second as i8,
                 self.nanos as i32,
             )
-            .ok()?;
-            let ts = match self.offset_seconds {
-                Some(secs) => TimeZone::fixed(Offset::from_seconds(secs).ok()?)
-                    .to_timestamp(dt)
-                    .ok()?,
-                None => config.zone.to_timestamp(dt).ok()?,
-            };
-            Some(ts.as_nanosecond())
+            .ok()
+        }) else {
+            return Placed::Invalid;
         };
-        if !self.yearless {
-            return convert(self.year);
+        let ts = match self.zone {
+            Zone::Configured => config.zone.to_timestamp(dt).ok(),
+            Zone::Fixed(secs) => Offset::from_seconds(secs)
+                .ok()
+                .and_then(|o| o.to_timestamp(dt).ok()),
+            Zone::Ambiguous(name) => match config.zone.to_timestamp(dt) {
+                Ok(ts) if config.zone.to_offset_info(ts).abbreviation() == name => Some(ts),
+                Ok(_) => return Placed::Unplaced,
+                Err(_) => None,
+            },
+        };
+        match ts {
+            Some(ts) => Placed::At(ts.as_nanosecond()),
+            None => Placed::Invalid,
         }
-        // The year nearest the observed time: a "Dec 31" line read on Jan 1
-        // belongs to last year.
-        let observed_year = config
-            .zone
-            .to_datetime(jiff::Timestamp::from_nanosecond(observed as i128).ok()?)
-            .year() as i32;
-        [observed_year, observed_year - 1, observed_year + 1]
-            .into_iter()
-            .filter_map(convert)
-            .min_by_key(|t| (t - observed as i128).abs())
     }
 }
 
-/// The time at the start of a text line, if there is one.
-pub fn at_line_start(line: &[u8], config: &TimeConfig, observed: u64) -> Option<Found> {
-    let (bracketed, body) = match line.first() {
-        Some(b'[') => (true, &line[1..]),
-        _ => (false, line),
-    };
-    let (civil, len, syslog) = parse_shape(body)?;
-    let mut end = len + bracketed as usize;
-    if bracketed {
-        if line.get(end) != Some(&b']') {
-            return None;
+fn observed_datetime(config: &TimeConfig, observed: u64) -> Option<DateTime> {
+    let ts = jiff::Timestamp::from_nanosecond(observed as i128).ok()?;
+    Some(config.zone.to_datetime(ts))
+}
+
+/// The candidate nearest the read time.
+fn nearest<const N: usize>(candidates: [Placed; N], observed: u64) -> Placed {
+    let mut best: Option<i128> = None;
+    let mut unplaced = false;
+    for c in candidates {
+        match c {
+            Placed::At(t) => {
+                let d = (t - observed as i128).abs();
+                if best.is_none_or(|b| d < (b - observed as i128).abs()) {
+                    best = Some(t);
+                }
+            }
+            Placed::Unplaced => unplaced = true,
+            Placed::Invalid => {}
         }
-        end += 1;
     }
+    match best {
+        Some(t) => Placed::At(t),
+        None if unplaced => Placed::Unplaced,
+        None => Placed::Invalid,
+    }
+}
+
+/// The time starting at `line[pos]`, if a shape starts there. `first` is
+/// true for the first field of the line (or of its first bracket), the only
+/// place a time of day alone is read.
+pub fn at(
+    line: &[u8],
+    pos: usize,
+    first: bool,
+    config: &TimeConfig,
+    observed: u64,
+) -> Option<Found> {
+    let (reading, len, shape) = shape_at(line.get(pos..)?, first)?;
+    let end = pos + len;
     // A time must be followed by a separator, not run into a word.
     if let Some(&next) = line.get(end)
-        && !matches!(next, b' ' | b'\t' | b'|' | b']' | b',' | b';' | b':' | b'-')
+        && !matches!(
+            next,
+            b' ' | b'\t' | b'|' | b']' | b',' | b';' | b':' | b'-' | b')' | b'>'
+        )
     {
         return None;
     }
+    let unix_nanos = place(reading, shape, config, observed)?;
     Some(Found {
-        unix_nanos: civil.to_unix_nanos(config, observed)?,
-        start: 0,
+        unix_nanos,
+        start: pos,
         end,
-        syslog,
+        shape,
     })
+}
+
+/// `None`: not a time. `Some(None)`: a time that cannot be placed.
+fn place(
+    reading: Reading,
+    shape: Shape,
+    config: &TimeConfig,
+    observed: u64,
+) -> Option<Option<i128>> {
+    let placed = match reading {
+        Reading::Civil(c) => c.place(config, observed),
+        Reading::Instant(t) => Placed::At(t),
+    };
+    match placed {
+        Placed::Invalid => None,
+        Placed::Unplaced => Some(None),
+        Placed::At(t) if shape == Shape::Inferred && !config.believable(t, observed) => Some(None),
+        Placed::At(t) => Some(Some(t)),
+    }
+}
+
+/// glog/klog's `I1128 09:14:02.123456` and CockroachDB's
+/// `I261128 09:14:02.123456`: the level letter, then the date and time.
+pub fn glog_at_start(line: &[u8], config: &TimeConfig, observed: u64) -> Option<Found> {
+    if !matches!(line.first(), Some(b'I' | b'W' | b'E' | b'F')) {
+        return None;
+    }
+    let date_len = line[1..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let (year, month, day, date) = match date_len {
+        4 => (
+            0,
+            digits(line, 1, 2)?,
+            digits(line, 3, 2)?,
+            DateKind::Yearless,
+        ),
+        6 => (
+            2000 + digits(line, 1, 2)? as i32,
+            digits(line, 3, 2)?,
+            digits(line, 5, 2)?,
+            DateKind::Full,
+        ),
+        _ => return None,
+    };
+    let clock_at = 1 + date_len + 1;
+    if line.get(clock_at - 1) != Some(&b' ') {
+        return None;
+    }
+    let (hour, minute, second, nanos, clock_len) = clock(line, clock_at, false)?;
+    let end = clock_at + clock_len;
+    if !matches!(line.get(end), None | Some(b' ' | b'\t' | b'+' | b'-')) {
+        return None;
+    }
+    let civil = Civil {
+        year,
+        month: month as u8,
+        day: day as u8,
+        hour,
+        minute,
+        second,
+        nanos,
+        zone: Zone::Configured,
+        date,
+    };
+    let unix_nanos = place(Reading::Civil(civil), Shape::Full, config, observed)?;
+    Some(Found {
+        unix_nanos,
+        start: 1,
+        end,
+        shape: Shape::Full,
+    })
+}
+
+/// The time at the start of a text line (optionally in `[...]`), if any.
+pub fn at_line_start(line: &[u8], config: &TimeConfig, observed: u64) -> Option<Found> {
+    if line.first() == Some(&b'[') {
+        let close = memchr::memchr(b']', line)?;
+        let found = at(&line[..close], 1, true, config, observed)?;
+        return (found.end == close).then_some(Found {
+            start: 0,
+            end: close + 1,
+            ..found
+        });
+    }
+    at(line, 0, true, config, observed)
 }
 
 /// True for the first line of a java.util.logging record:
@@ -159,11 +376,11 @@ pub fn from_field_str(s: &str, config: &TimeConfig, observed: u64) -> Option<i12
         return from_epoch_str(s);
     }
     let bytes = s.as_bytes();
-    let (civil, len, _) = parse_shape(bytes)?;
+    let (reading, len, shape) = shape_at(bytes, true)?;
     if len != bytes.len() {
         return None;
     }
-    civil.to_unix_nanos(config, observed)
+    place(reading, shape, config, observed)?
 }
 
 /// A number from a field: seconds, ms, µs or ns since the epoch by magnitude
@@ -203,7 +420,7 @@ pub fn from_epoch_i64(v: i64) -> Option<i128> {
     })
 }
 
-fn from_epoch_str(s: &str) -> Option<i128> {
+pub fn from_epoch_str(s: &str) -> Option<i128> {
     match s.split_once('.') {
         None => from_epoch_i64(s.parse().ok()?),
         // Seconds with a fraction: keep full precision instead of going through f64.
@@ -272,19 +489,8 @@ fn clock(b: &[u8], at: usize, hour_may_be_short: bool) -> Option<(u8, u8, u8, u3
     }
     let second = digits(b, i + 4, 2)?;
     i += 6;
-    let mut nanos = 0u32;
-    if matches!(b.get(i), Some(b'.' | b',')) && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
-        i += 1;
-        let mut scale = 100_000_000u32;
-        while let Some(&c) = b.get(i) {
-            if !c.is_ascii_digit() {
-                break;
-            }
-            nanos += (c - b'0') as u32 * scale;
-            scale /= 10;
-            i += 1;
-        }
-    }
+    let (nanos, frac_len) = fraction(b, i);
+    i += frac_len;
     if hour > 23 || minute > 59 || second > 60 {
         return None;
     }
@@ -298,79 +504,202 @@ fn clock(b: &[u8], at: usize, hour_may_be_short: bool) -> Option<(u8, u8, u8, u3
     ))
 }
 
-/// `Z`, `z`, `±HH:MM`, `±HHMM`, `±HH`, ` UTC`, ` GMT` at `at`; returns (seconds, len).
-fn zone(b: &[u8], at: usize) -> Option<(i32, usize)> {
-    match b.get(at)? {
-        b'Z' | b'z' => Some((0, 1)),
-        sign @ (b'+' | b'-') => {
-            let sign = if *sign == b'-' { -1 } else { 1 };
-            let hours = digits(b, at + 1, 2)? as i32;
-            let (minutes, len) = if b.get(at + 3) == Some(&b':') {
-                (digits(b, at + 4, 2)? as i32, 6)
-            } else if let Some(m) = digits(b, at + 3, 2) {
-                (m as i32, 5)
-            } else {
-                (0, 3)
-            };
-            (hours <= 23 && minutes <= 59).then_some((sign * (hours * 3600 + minutes * 60), len))
+/// `.123` or `,123` at `at` (digits beyond nanoseconds are dropped); returns
+/// (nanos, len including the separator), (0, 0) when there is none.
+fn fraction(b: &[u8], at: usize) -> (u32, usize) {
+    if !matches!(b.get(at), Some(b'.' | b',')) || !b.get(at + 1).is_some_and(u8::is_ascii_digit) {
+        return (0, 0);
+    }
+    let mut i = at + 1;
+    let mut nanos = 0u32;
+    let mut scale = 100_000_000u32;
+    while let Some(&c) = b.get(i) {
+        if !c.is_ascii_digit() {
+            break;
         }
-        b' ' if b
-            .get(at + 1..at + 4)
-            .is_some_and(|z| z == b"UTC" || z == b"GMT") =>
-        {
-            Some((0, 4))
+        nanos += (c - b'0') as u32 * scale;
+        scale /= 10;
+        i += 1;
+    }
+    (nanos, i - at)
+}
+
+/// Abbreviations that name one offset (tz database names).
+const FIXED_ZONES: &[(&str, i32)] = &[
+    ("UTC", 0),
+    ("GMT", 0),
+    ("UT", 0),
+    ("WET", 0),
+    ("WEST", 3600),
+    ("CET", 3600),
+    ("CEST", 7200),
+    ("MET", 3600),
+    ("MEST", 7200),
+    ("EET", 7200),
+    ("EEST", 10800),
+    ("MSK", 10800),
+    ("SAST", 7200),
+    ("CAT", 7200),
+    ("EAT", 10800),
+    ("WAT", 3600),
+    ("PKT", 18000),
+    ("HKT", 28800),
+    ("JST", 32400),
+    ("KST", 32400),
+    ("AWST", 28800),
+    ("ACST", 34200),
+    ("ACDT", 37800),
+    ("AEST", 36000),
+    ("AEDT", 39600),
+    ("NZST", 43200),
+    ("NZDT", 46800),
+    ("EST", -18000),
+    ("EDT", -14400),
+    ("MST", -25200),
+    ("MDT", -21600),
+    ("PST", -28800),
+    ("PDT", -25200),
+    ("AKST", -32400),
+    ("AKDT", -28800),
+    ("HST", -36000),
+    ("NST", -12600),
+    ("NDT", -9000),
+];
+
+/// Abbreviations that name several offsets (US Central and China Standard;
+/// India, Ireland and Israel; British Summer and Bangladesh; Atlantic and
+/// Arabia; US and Cuba daylight time).
+const AMBIGUOUS_ZONES: &[&str] = &["CST", "CDT", "IST", "BST", "AST", "ADT"];
+
+/// `Z`, `±HH:MM`, `±HHMM`, `±HH`, or after a space `±HHMM`, `±HH:MM` or an
+/// abbreviation; returns the zone and its length.
+fn zone(b: &[u8], at: usize) -> Option<(Zone, usize)> {
+    match b.get(at)? {
+        b'Z' | b'z' => Some((Zone::Fixed(0), 1)),
+        b'+' | b'-' => numeric_zone(b, at, false),
+        b' ' => {
+            if matches!(b.get(at + 1), Some(b'+' | b'-')) {
+                let (zone, len) = numeric_zone(b, at + 1, true)?;
+                return Some((zone, len + 1));
+            }
+            let letters = b
+                .get(at + 1..)?
+                .iter()
+                .take(6)
+                .take_while(|c| c.is_ascii_uppercase())
+                .count();
+            if !(2..=5).contains(&letters)
+                || b.get(at + 1 + letters)
+                    .is_some_and(u8::is_ascii_alphanumeric)
+            {
+                return None;
+            }
+            let name = &b[at + 1..at + 1 + letters];
+            if let Some((_, secs)) = FIXED_ZONES.iter().find(|(n, _)| n.as_bytes() == name) {
+                return Some((Zone::Fixed(*secs), letters + 1));
+            }
+            AMBIGUOUS_ZONES
+                .iter()
+                .find(|n| n.as_bytes() == name)
+                .map(|n| (Zone::Ambiguous(n), letters + 1))
         }
         _ => None,
     }
 }
 
-fn parse_shape(b: &[u8]) -> Option<(Civil, usize, bool)> {
-    let first = *b.first()?;
-    if first.is_ascii_digit() {
-        if let Some(c) = iso_or_slashes(b) {
-            return Some((c.0, c.1, false));
+/// `±HH:MM`, `±HHMM`, or (unless `strict`) `±HH` at `at`.
+fn numeric_zone(b: &[u8], at: usize, strict: bool) -> Option<(Zone, usize)> {
+    let sign = if b[at] == b'-' { -1 } else { 1 };
+    let hours = digits(b, at + 1, 2)? as i32;
+    let (minutes, len) = if b.get(at + 3) == Some(&b':') {
+        (digits(b, at + 4, 2)? as i32, 6)
+    } else if let Some(m) = digits(b, at + 3, 2) {
+        (m as i32, 5)
+    } else if strict {
+        return None;
+    } else {
+        (0, 3)
+    };
+    (hours <= 23 && minutes <= 59)
+        .then_some((Zone::Fixed(sign * (hours * 3600 + minutes * 60)), len))
+}
+
+fn shape_at(b: &[u8], first: bool) -> Option<(Reading, usize, Shape)> {
+    let c0 = *b.first()?;
+    if c0.is_ascii_digit() {
+        let at = |i: usize| b.get(i).copied();
+        if matches!(at(4), Some(b'-' | b'/' | b'.')) {
+            return ymd(b).map(|(c, len)| (Reading::Civil(c), len, Shape::Full));
         }
-        if let Some(c) = logcat(b) {
-            return Some((c.0, c.1, false));
+        match (at(1), at(2)) {
+            (_, Some(b'/')) => {
+                if let Some((c, len)) = common_log_format(b) {
+                    return Some((Reading::Civil(c), len, Shape::Full));
+                }
+                return two_digit_year_slashes(b)
+                    .map(|(c, len)| (Reading::Civil(c), len, Shape::Inferred));
+            }
+            (_, Some(b'-')) => {
+                if let Some((c, len)) = day_month_year(b) {
+                    return Some((Reading::Civil(c), len, Shape::Full));
+                }
+                return logcat(b).map(|(c, len)| (Reading::Civil(c), len, Shape::Full));
+            }
+            (_, Some(b':')) if first => {
+                return time_of_day(b).map(|(c, len)| (Reading::Civil(c), len, Shape::Inferred));
+            }
+            (Some(b' '), _) | (_, Some(b' ')) => {
+                return redis(b).map(|(c, len, shape)| (Reading::Civil(c), len, shape));
+            }
+            _ => {}
         }
-        return common_log_format(b).map(|(c, len)| (c, len, false));
+        return number(b);
     }
-    if matches!(first, b'I' | b'W' | b'E' | b'F')
-        && let Some(c) = glog(b)
-    {
-        return Some((c.0, c.1, false));
+    if !c0.is_ascii_uppercase() {
+        return None;
     }
     if is_weekday(b, 0) {
-        return apache_error(b).map(|(c, len)| (c, len, false));
+        return ctime(b)
+            .or_else(|| rfc1123(b))
+            .map(|(c, len)| (Reading::Civil(c), len, Shape::Full));
     }
     if month_name(b, 0).is_some() {
-        if let Some(c) = jul(b) {
-            return Some((c.0, c.1, false));
+        if let Some((c, len)) = jul(b).or_else(|| month_day_year(b)) {
+            return Some((Reading::Civil(c), len, Shape::Full));
         }
-        return syslog(b).map(|(c, len)| (c, len, true));
+        return syslog(b).map(|(c, len)| (Reading::Civil(c), len, Shape::Syslog));
     }
     None
 }
 
-/// `YYYY-MM-DD[T ]HH:MM:SS[.f][zone]` or `YYYY/MM/DD HH:MM:SS[.f]`.
-fn iso_or_slashes(b: &[u8]) -> Option<(Civil, usize)> {
+/// `YYYY-MM-DD[T ]HH:MM:SS[.f][zone]`, with `/` or `.` between the date's
+/// parts, MariaDB's space-padded hour, or DB2's `YYYY-MM-DD-HH.MM.SS.ffffff`.
+fn ymd(b: &[u8]) -> Option<(Civil, usize)> {
     let year = digits(b, 0, 4)?;
     let sep = *b.get(4)?;
-    if !matches!(sep, b'-' | b'/') || b.get(7) != Some(&sep) {
+    if b.get(7) != Some(&sep) {
         return None;
     }
     let month = digits(b, 5, 2)?;
     let day = digits(b, 8, 2)?;
-    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
-        return None;
-    }
-    let (hour, minute, second, nanos, clock_len) = clock(b, 11, false)?;
-    let mut len = 11 + clock_len;
-    let mut offset_seconds = None;
-    if let Some((secs, zlen)) = zone(b, len) {
-        offset_seconds = Some(secs);
-        len += zlen;
-    }
+    let (hour, minute, second, nanos, clock_end) = match (b.get(10), b.get(11)) {
+        (Some(b'T' | b't'), _) => {
+            let (h, m, s, n, len) = clock(b, 11, false)?;
+            (h, m, s, n, 11 + len)
+        }
+        // MariaDB: "%d-%02d-%02d %2d:%02d:%02d".
+        (Some(b' '), Some(b' ')) => {
+            let (h, m, s, n, len) = clock(b, 12, true)?;
+            (h, m, s, n, 12 + len)
+        }
+        (Some(b' '), _) => {
+            let (h, m, s, n, len) = clock(b, 11, false)?;
+            (h, m, s, n, 11 + len)
+        }
+        (Some(b'-'), _) if sep == b'-' => db2_clock(b, 11)?,
+        _ => return None,
+    };
+    let (zone, zone_len) = zone(b, clock_end).unwrap_or((Zone::Configured, 0));
     Some((
         Civil {
             year: year as i32,
@@ -380,10 +709,31 @@ fn iso_or_slashes(b: &[u8]) -> Option<(Civil, usize)> {
             minute,
             second,
             nanos,
-            offset_seconds,
-            yearless: false,
+            zone,
+            date: DateKind::Full,
         },
-        len,
+        clock_end + zone_len,
+    ))
+}
+
+/// DB2's `HH.MM.SS.ffffff`; returns (h, m, s, nanos, end).
+fn db2_clock(b: &[u8], at: usize) -> Option<(u8, u8, u8, u32, usize)> {
+    let hour = digits(b, at, 2)?;
+    let minute = digits(b, at + 3, 2)?;
+    let second = digits(b, at + 6, 2)?;
+    if b.get(at + 2) != Some(&b'.') || b.get(at + 5) != Some(&b'.') {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let (nanos, frac_len) = fraction(b, at + 8);
+    Some((
+        hour as u8,
+        minute as u8,
+        second as u8,
+        nanos,
+        at + 8 + frac_len,
     ))
 }
 
@@ -404,14 +754,14 @@ fn logcat(b: &[u8]) -> Option<(Civil, usize)> {
             minute,
             second,
             nanos,
-            offset_seconds: None,
-            yearless: true,
+            zone: Zone::Configured,
+            date: DateKind::Yearless,
         },
         6 + clock_len,
     ))
 }
 
-/// `DD/Mon/YYYY:HH:MM:SS ±ZZZZ` (Common Log Format, inside brackets).
+/// `DD/Mon/YYYY:HH:MM:SS ±ZZZZ` (Common Log Format).
 fn common_log_format(b: &[u8]) -> Option<(Civil, usize)> {
     let day = digits(b, 0, 2)?;
     if b.get(2) != Some(&b'/') || b.get(6) != Some(&b'/') || b.get(11) != Some(&b':') {
@@ -420,14 +770,8 @@ fn common_log_format(b: &[u8]) -> Option<(Civil, usize)> {
     let month = month_name(b, 3)?;
     let year = digits(b, 7, 4)?;
     let (hour, minute, second, nanos, clock_len) = clock(b, 12, false)?;
-    let mut len = 12 + clock_len;
-    let mut offset_seconds = None;
-    if b.get(len) == Some(&b' ')
-        && let Some((secs, zlen)) = zone(b, len + 1)
-    {
-        offset_seconds = Some(secs);
-        len += 1 + zlen;
-    }
+    let end = 12 + clock_len;
+    let (zone, zone_len) = zone(b, end).unwrap_or((Zone::Configured, 0));
     Some((
         Civil {
             year: year as i32,
@@ -437,39 +781,213 @@ fn common_log_format(b: &[u8]) -> Option<(Civil, usize)> {
             minute,
             second,
             nanos,
-            offset_seconds,
-            yearless: false,
+            zone,
+            date: DateKind::Full,
         },
-        len,
+        end + zone_len,
     ))
 }
 
-/// `LMMDD HH:MM:SS.ffffff` (glog/klog; L is the level letter).
-fn glog(b: &[u8]) -> Option<(Civil, usize)> {
-    let month = digits(b, 1, 2)?;
-    let day = digits(b, 3, 2)?;
-    if b.get(5) != Some(&b' ') {
+/// `DD-Mon-YYYY HH:MM:SS[.f]` (PHP-FPM, Tomcat, BIND) or
+/// `DD-Mon-YYYY::HH:MM:SS[.f]` (Erlang's error_logger).
+fn day_month_year(b: &[u8]) -> Option<(Civil, usize)> {
+    let day = digits(b, 0, 2)?;
+    let month = month_name(b, 3)?;
+    if b.get(6) != Some(&b'-') {
         return None;
     }
-    let (hour, minute, second, nanos, clock_len) = clock(b, 6, false)?;
+    let year = digits(b, 7, 4)?;
+    let clock_at = match b.get(11..13)? {
+        [b' ', _] => 12,
+        b"::" => 13,
+        _ => return None,
+    };
+    let (hour, minute, second, nanos, clock_len) = clock(b, clock_at, false)?;
+    let end = clock_at + clock_len;
+    let (zone, zone_len) = zone(b, end).unwrap_or((Zone::Configured, 0));
     Some((
         Civil {
-            year: 0,
+            year: year as i32,
+            month,
+            day: day as u8,
+            hour,
+            minute,
+            second,
+            nanos,
+            zone,
+            date: DateKind::Full,
+        },
+        end + zone_len,
+    ))
+}
+
+/// `DD Mon YYYY HH:MM:SS[.f][ zone]` (Redis, RFC 2822 without a weekday) or
+/// Redis 2's yearless `DD Mon HH:MM:SS.mmm`. Only Redis writes exactly
+/// milliseconds and no zone: those are [`Shape::Redis`].
+fn redis(b: &[u8]) -> Option<(Civil, usize, Shape)> {
+    let (day, day_len) = digits_1_2(b, 0)?;
+    if b.get(day_len) != Some(&b' ') {
+        return None;
+    }
+    let month = month_name(b, day_len + 1)?;
+    let mut i = day_len + 4;
+    if b.get(i) != Some(&b' ') {
+        return None;
+    }
+    i += 1;
+    let (year, date) = match (digits(b, i, 4), b.get(i + 4)) {
+        (Some(y), Some(b' ')) => {
+            i += 5;
+            (y as i32, DateKind::Full)
+        }
+        _ => (0, DateKind::Yearless),
+    };
+    let (hour, minute, second, nanos, clock_len) = clock(b, i, false)?;
+    let clock_start = i;
+    i += clock_len;
+    let (zone, zone_len) = zone(b, i).unwrap_or((Zone::Configured, 0));
+    let millis = clock_len == 12 && b[clock_start + 8] == b'.';
+    let shape = if millis && zone_len == 0 {
+        Shape::Redis
+    } else {
+        Shape::Full
+    };
+    if date == DateKind::Yearless && shape != Shape::Redis {
+        return None;
+    }
+    Some((
+        Civil {
+            year,
+            month,
+            day: day as u8,
+            hour,
+            minute,
+            second,
+            nanos,
+            zone,
+            date,
+        },
+        i + zone_len,
+        shape,
+    ))
+}
+
+/// `yy/MM/dd HH:mm:ss` (Spark's log4j template). Could be read as
+/// dd/MM/yy or MM/dd/yy too: inferred.
+fn two_digit_year_slashes(b: &[u8]) -> Option<(Civil, usize)> {
+    let year = digits(b, 0, 2)?;
+    let month = digits(b, 3, 2)?;
+    let day = digits(b, 6, 2)?;
+    if b.get(5) != Some(&b'/') || b.get(8) != Some(&b' ') {
+        return None;
+    }
+    let (hour, minute, second, nanos, clock_len) = clock(b, 9, false)?;
+    Some((
+        Civil {
+            year: 2000 + year as i32,
             month: month as u8,
             day: day as u8,
             hour,
             minute,
             second,
             nanos,
-            offset_seconds: None,
-            yearless: true,
+            zone: Zone::Configured,
+            date: DateKind::Full,
         },
-        6 + clock_len,
+        9 + clock_len,
     ))
 }
 
-/// `Www Mon DD HH:MM:SS[.f] YYYY` (Apache error log, ctime).
-fn apache_error(b: &[u8]) -> Option<(Civil, usize)> {
+/// `HH:MM:SS[.f]` alone (logback's and log4j2's default pattern, Elixir,
+/// pino-pretty): the nearest such moment, if believable.
+fn time_of_day(b: &[u8]) -> Option<(Civil, usize)> {
+    let (hour, minute, second, nanos, clock_len) = clock(b, 0, false)?;
+    let (zone, zone_len) = zone(b, clock_len).unwrap_or((Zone::Configured, 0));
+    Some((
+        Civil {
+            year: 0,
+            month: 1,
+            day: 1,
+            hour,
+            minute,
+            second,
+            nanos,
+            zone,
+            date: DateKind::TimeOnly,
+        },
+        clock_len + zone_len,
+    ))
+}
+
+/// Digits alone: `yyMMdd HHmmss` (HDFS), or epoch seconds (10 digits, with
+/// an optional fraction, or zap's `1.7958572421234567e+09`) or milliseconds
+/// (13 digits). All inferred.
+fn number(b: &[u8]) -> Option<(Reading, usize, Shape)> {
+    let n = b.iter().take(14).take_while(|c| c.is_ascii_digit()).count();
+    match n {
+        6 if b.get(6) == Some(&b' ') && b.get(7..13)?.iter().all(u8::is_ascii_digit) => {
+            if b.get(13).is_some_and(u8::is_ascii_digit) {
+                return None;
+            }
+            let hour = digits(b, 7, 2)?;
+            let minute = digits(b, 9, 2)?;
+            let second = digits(b, 11, 2)?;
+            if hour > 23 || minute > 59 || second > 59 {
+                return None;
+            }
+            let civil = Civil {
+                year: 2000 + digits(b, 0, 2)? as i32,
+                month: digits(b, 2, 2)? as u8,
+                day: digits(b, 4, 2)? as u8,
+                hour: hour as u8,
+                minute: minute as u8,
+                second: second as u8,
+                nanos: 0,
+                zone: Zone::Configured,
+                date: DateKind::Full,
+            };
+            Some((Reading::Civil(civil), 13, Shape::Inferred))
+        }
+        10 => {
+            let secs = digits(b, 0, 10)? as i128;
+            let (nanos, frac_len) = match b.get(10) {
+                Some(b'.') => fraction(b, 10),
+                _ => (0, 0),
+            };
+            Some((
+                Reading::Instant(secs * 1_000_000_000 + nanos as i128),
+                10 + frac_len,
+                Shape::Inferred,
+            ))
+        }
+        13 => {
+            let millis: i128 = std::str::from_utf8(&b[..13]).ok()?.parse().ok()?;
+            Some((Reading::Instant(millis * 1_000_000), 13, Shape::Inferred))
+        }
+        1 if b.get(1) == Some(&b'.') => {
+            // zap's console encoder: seconds as a float in e-notation.
+            let len = b
+                .iter()
+                .take(28)
+                .take_while(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+'))
+                .count();
+            let text = std::str::from_utf8(&b[..len]).ok()?;
+            if !text.contains(['e', 'E']) {
+                return None;
+            }
+            let secs: f64 = text.parse().ok()?;
+            Some((
+                Reading::Instant(from_epoch_f64(secs)?),
+                len,
+                Shape::Inferred,
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// `Www Mon DD HH:MM:SS[.f] [ZONE ]YYYY` (Apache error log, ctime, date(1)).
+fn ctime(b: &[u8]) -> Option<(Civil, usize)> {
     if b.get(3) != Some(&b' ') {
         return None;
     }
@@ -481,8 +999,18 @@ fn apache_error(b: &[u8]) -> Option<(Civil, usize)> {
     let (day, day_len) = digits_1_2(b, day_at)?;
     let clock_at = day_at + day_len + 1;
     let (hour, minute, second, nanos, clock_len) = clock(b, clock_at, false)?;
-    let year_at = clock_at + clock_len + 1;
-    let year = digits(b, year_at, 4)?;
+    let mut i = clock_at + clock_len;
+    let mut zone_found = Zone::Configured;
+    if let Some((z, len)) = zone(b, i)
+        && b.get(i + len) == Some(&b' ')
+    {
+        zone_found = z;
+        i += len;
+    }
+    if b.get(i) != Some(&b' ') {
+        return None;
+    }
+    let year = digits(b, i + 1, 4)?;
     Some((
         Civil {
             year: year as i32,
@@ -492,11 +1020,20 @@ fn apache_error(b: &[u8]) -> Option<(Civil, usize)> {
             minute,
             second,
             nanos,
-            offset_seconds: None,
-            yearless: false,
+            zone: zone_found,
+            date: DateKind::Full,
         },
-        year_at + 4,
+        i + 5,
     ))
+}
+
+/// `Www, DD Mon YYYY HH:MM:SS ZONE` (RFC 1123 / RFC 2822).
+fn rfc1123(b: &[u8]) -> Option<(Civil, usize)> {
+    if b.get(3..5) != Some(b", ") {
+        return None;
+    }
+    let (c, len, _) = redis(&b[5..])?;
+    Some((c, 5 + len))
 }
 
 /// `Mon DD, YYYY H:MM:SS AM` (java.util.logging SimpleFormatter).
@@ -532,14 +1069,46 @@ fn jul(b: &[u8]) -> Option<(Civil, usize)> {
             minute,
             second,
             nanos,
-            offset_seconds: None,
-            yearless: false,
+            zone: Zone::Configured,
+            date: DateKind::Full,
         },
         i + 3,
     ))
 }
 
-/// `Mon DD HH:MM:SS` or `Mon  D HH:MM:SS` (BSD syslog, no year).
+/// `Mon DD YYYY HH:MM:SS[.f][zone]`.
+fn month_day_year(b: &[u8]) -> Option<(Civil, usize)> {
+    let month = month_name(b, 0)?;
+    if b.get(3) != Some(&b' ') {
+        return None;
+    }
+    let day_at = if b.get(4) == Some(&b' ') { 5 } else { 4 };
+    let (day, day_len) = digits_1_2(b, day_at)?;
+    let year_at = day_at + day_len + 1;
+    if b.get(year_at - 1) != Some(&b' ') || b.get(year_at + 4) != Some(&b' ') {
+        return None;
+    }
+    let year = digits(b, year_at, 4)?;
+    let (hour, minute, second, nanos, clock_len) = clock(b, year_at + 5, false)?;
+    let end = year_at + 5 + clock_len;
+    let (zone, zone_len) = zone(b, end).unwrap_or((Zone::Configured, 0));
+    Some((
+        Civil {
+            year: year as i32,
+            month,
+            day: day as u8,
+            hour,
+            minute,
+            second,
+            nanos,
+            zone,
+            date: DateKind::Full,
+        },
+        end + zone_len,
+    ))
+}
+
+/// `Mon DD HH:MM:SS[.f]` or `Mon  D HH:MM:SS` (BSD syslog, no year).
 fn syslog(b: &[u8]) -> Option<(Civil, usize)> {
     let month = month_name(b, 0)?;
     if b.get(3) != Some(&b' ') {
@@ -561,8 +1130,8 @@ fn syslog(b: &[u8]) -> Option<(Civil, usize)> {
             minute,
             second,
             nanos,
-            offset_seconds: None,
-            yearless: true,
+            zone: Zone::Configured,
+            date: DateKind::Yearless,
         },
         clock_at + 1 + clock_len,
     ))
@@ -581,7 +1150,7 @@ mod tests {
 
     fn start(line: &str) -> Option<(i128, &str)> {
         at_line_start(line.as_bytes(), &TimeConfig::default(), OBSERVED)
-            .map(|f| (f.unix_nanos, &line[f.start..f.end]))
+            .and_then(|f| Some((f.unix_nanos?, &line[f.start..f.end])))
     }
 
     #[test]
@@ -613,6 +1182,26 @@ mod tests {
                 "2026-11-25T15:00:00.123Z",
             ),
             (
+                "2026-11-25 10:00:00 -0500 [1] [INFO] x",
+                "2026-11-25 10:00:00 -0500",
+                "2026-11-25T15:00:00Z",
+            ),
+            (
+                "2026-11-25 16:00:00.5 CET [1] LOG:  x",
+                "2026-11-25 16:00:00.5 CET",
+                "2026-11-25T15:00:00.5Z",
+            ),
+            (
+                "2026-11-25 15:00:00.5 UTC [1] LOG:  x",
+                "2026-11-25 15:00:00.5 UTC",
+                "2026-11-25T15:00:00.5Z",
+            ),
+            (
+                "2026-11-25  9:00:00 0 [Note] x",
+                "2026-11-25  9:00:00",
+                "2026-11-25T09:00:00Z",
+            ),
+            (
                 "2026/11/25 15:00:00 log line",
                 "2026/11/25 15:00:00",
                 "2026-11-25T15:00:00Z",
@@ -621,6 +1210,31 @@ mod tests {
                 "2026/11/25 15:00:00.000123 [error] 1#0",
                 "2026/11/25 15:00:00.000123",
                 "2026-11-25T15:00:00.000123Z",
+            ),
+            (
+                "2026.11.25 15:00:00.000123 [ 1 ] {} <Information> x",
+                "2026.11.25 15:00:00.000123",
+                "2026-11-25T15:00:00.000123Z",
+            ),
+            (
+                "2026-11-25-15.00.00.675872 R02 RAS",
+                "2026-11-25-15.00.00.675872",
+                "2026-11-25T15:00:00.675872Z",
+            ),
+            (
+                "25-Nov-2026 15:00:00.123 INFO [main] x",
+                "25-Nov-2026 15:00:00.123",
+                "2026-11-25T15:00:00.123Z",
+            ),
+            (
+                "25-Nov-2026::15:00:00 ===",
+                "25-Nov-2026::15:00:00",
+                "2026-11-25T15:00:00Z",
+            ),
+            (
+                "25 Nov 2026 15:00:00.123 * Ready",
+                "25 Nov 2026 15:00:00.123",
+                "2026-11-25T15:00:00.123Z",
             ),
             (
                 "Nov 25 14:59:58 host app[1]: x",
@@ -636,6 +1250,16 @@ mod tests {
                 "[Wed Nov 25 15:00:00.123456 2026] [error] x",
                 "[Wed Nov 25 15:00:00.123456 2026]",
                 "2026-11-25T15:00:00.123456Z",
+            ),
+            (
+                "Wed Nov 25 16:00:00 CET 2026 x",
+                "Wed Nov 25 16:00:00 CET 2026",
+                "2026-11-25T15:00:00Z",
+            ),
+            (
+                "Wed, 25 Nov 2026 15:00:00 GMT x",
+                "Wed, 25 Nov 2026 15:00:00 GMT",
+                "2026-11-25T15:00:00Z",
             ),
             (
                 "[Sun Dec 04 04:47:44 2005] [notice] x",
@@ -658,11 +1282,6 @@ mod tests {
                 "2026-11-25T00:05:00Z",
             ),
             (
-                "E1125 14:00:00.500000   123 main.go:1] x",
-                "E1125 14:00:00.500000",
-                "2026-11-25T14:00:00.5Z",
-            ),
-            (
                 "11-25 15:00:00.123  1234  5678 E Tag: x",
                 "11-25 15:00:00.123",
                 "2026-11-25T15:00:00.123Z",
@@ -672,10 +1291,52 @@ mod tests {
                 "2015-07-29 17:41:44,747",
                 "2015-07-29T17:41:44.747Z",
             ),
+            // Inferred shapes, believable here.
+            (
+                "26/11/25 14:59:00 INFO x",
+                "26/11/25 14:59:00",
+                "2026-11-25T14:59:00Z",
+            ),
+            (
+                "261125 145900 148 INFO x",
+                "261125 145900",
+                "2026-11-25T14:59:00Z",
+            ),
+            ("1795618800: x", "1795618800", "2026-11-25T15:00:00Z"),
+            (
+                "1795618799.25 x",
+                "1795618799.25",
+                "2026-11-25T14:59:59.25Z",
+            ),
+            (
+                "[1795618799123] INFO (1): x",
+                "[1795618799123]",
+                "2026-11-25T14:59:59.123Z",
+            ),
+            (
+                "1.79561879925e+09\tinfo\tx",
+                "1.79561879925e+09",
+                "2026-11-25T14:59:59.25Z",
+            ),
+            (
+                "14:59:59.5 [main] INFO",
+                "14:59:59.5",
+                "2026-11-25T14:59:59.5Z",
+            ),
         ];
         for (line, text, expected) in cases {
             assert_eq!(start(line), Some((nanos(expected), text)), "{line}");
         }
+    }
+
+    #[test]
+    fn glog_and_cockroachdb() {
+        let c = TimeConfig::default();
+        let f = glog_at_start(b"E1125 14:00:00.500000   123 main.go:1] x", &c, OBSERVED).unwrap();
+        assert_eq!(f.unix_nanos, Some(nanos("2026-11-25T14:00:00.5Z")));
+        let f = glog_at_start(b"I261125 14:59:00.123456 1 server.go:1 x", &c, OBSERVED).unwrap();
+        assert_eq!(f.unix_nanos, Some(nanos("2026-11-25T14:59:00.123456Z")));
+        assert_eq!(glog_at_start(b"I think so", &c, OBSERVED), None);
     }
 
     #[test]
@@ -688,10 +1349,44 @@ mod tests {
             "2026-02-30 10:00:00 no such day",
             "2026-11-25T15:00:00Zulu",
             "Error: x",
+            "123456789 short",
+            "12345678901 long",
             "",
         ] {
-            assert_eq!(start(line), None, "{line}");
+            assert_eq!(
+                at_line_start(line.as_bytes(), &TimeConfig::default(), OBSERVED),
+                None,
+                "{line}"
+            );
         }
+    }
+
+    #[test]
+    fn times_that_cannot_be_placed_stay_unset() {
+        let c = TimeConfig::default();
+        // Inferred readings outside the window: a span, but no time.
+        for line in [
+            "17/06/09 20:10:40 INFO x",
+            "081109 203615 148 INFO x",
+            "1117838570 2005.06.03",
+            "03:00:00 [main] INFO",
+        ] {
+            let f = at_line_start(line.as_bytes(), &c, OBSERVED).unwrap();
+            assert_eq!(f.unix_nanos, None, "{line}");
+            assert!(f.end >= 8, "{line}: the whole span is known");
+        }
+        // CST is US Central, China or Cuba: placed only when it is ours.
+        let f = at_line_start(b"2026-11-25 09:00:00 CST [1] LOG:  x", &c, OBSERVED).unwrap();
+        assert_eq!((f.unix_nanos, f.end), (None, 23));
+        let chicago = TimeConfig {
+            zone: TimeZone::get("America/Chicago").unwrap(),
+            ..TimeConfig::default()
+        };
+        let f = at_line_start(b"2026-11-25 09:00:00 CST [1] LOG:  x", &chicago, OBSERVED).unwrap();
+        assert_eq!(f.unix_nanos, Some(nanos("2026-11-25T15:00:00Z")));
+        // An unknown capitalised word is not a zone.
+        let f = at_line_start(b"2026-11-25 15:00:00 RAS KERNEL", &c, OBSERVED).unwrap();
+        assert_eq!((f.unix_nanos, f.end), (Some(OBSERVED as i128), 19));
     }
 
     #[test]
@@ -700,8 +1395,16 @@ mod tests {
         let observed = nanos("2026-01-01T00:00:30Z") as u64;
         let found =
             at_line_start(b"Dec 31 23:59:50 h x: y", &TimeConfig::default(), observed).unwrap();
-        assert_eq!(found.unix_nanos, nanos("2025-12-31T23:59:50Z"));
-        assert!(found.syslog);
+        assert_eq!(found.unix_nanos, Some(nanos("2025-12-31T23:59:50Z")));
+        assert_eq!(found.shape, Shape::Syslog);
+        // And a time of day just before midnight, read just after, is yesterday's.
+        let found = at_line_start(
+            b"23:59:59.900 [main] INFO",
+            &TimeConfig::default(),
+            observed,
+        )
+        .unwrap();
+        assert_eq!(found.unix_nanos, Some(nanos("2025-12-31T23:59:59.9Z")));
     }
 
     #[test]
@@ -711,10 +1414,10 @@ mod tests {
             ..TimeConfig::default()
         };
         let found = at_line_start(b"2026-11-25 16:00:00 x", &config, OBSERVED).unwrap();
-        assert_eq!(found.unix_nanos, nanos("2026-11-25T15:00:00Z"));
+        assert_eq!(found.unix_nanos, Some(nanos("2026-11-25T15:00:00Z")));
         // An explicit zone wins over the configured one.
         let found = at_line_start(b"2026-11-25T16:00:00Z x", &config, OBSERVED).unwrap();
-        assert_eq!(found.unix_nanos, nanos("2026-11-25T16:00:00Z"));
+        assert_eq!(found.unix_nanos, Some(nanos("2026-11-25T16:00:00Z")));
     }
 
     #[test]
