@@ -12,6 +12,7 @@ mod entrypoint;
 mod examples;
 mod exit_codes;
 mod faults;
+mod formats;
 mod lines;
 mod loghub;
 mod memory;

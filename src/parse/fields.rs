@@ -87,6 +87,8 @@ pub struct Fields<'a> {
     trace_id: Option<[u8; 16]>,
     span_id: Option<[u8; 8]>,
     flags: Option<u32>,
+    /// Serilog's compact JSON (CLEF): a line without `@l` is Information.
+    clef: bool,
     pub attributes: Vec<(Str, Value)>,
 }
 
@@ -113,6 +115,7 @@ impl<'a> Fields<'a> {
             trace_id: None,
             span_id: None,
             flags: None,
+            clef: false,
             attributes: scratch,
         }
     }
@@ -131,6 +134,9 @@ impl<'a> Fields<'a> {
 
     /// Takes one field; later duplicates of a key replace earlier ones.
     pub fn add(&mut self, key: Str, value: Value) {
+        if matches!(key.as_str(), "@mt" | "@m") {
+            self.clef = true;
+        }
         let consumed = match role(key.as_str()) {
             Role::Message(priority) => self.take_message(priority, value),
             Role::Level if self.severity.is_none() => self.take_level(value),
@@ -269,9 +275,9 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// True when a level field was found.
+    /// True when a level field was found (or CLEF's implied one).
     pub fn has_level(&self) -> bool {
-        self.severity.is_some()
+        self.severity.is_some() || self.clef
     }
 
     /// Writes what was found into `record`. Without a message field the body
@@ -283,6 +289,12 @@ impl<'a> Fields<'a> {
         }
         if let Some(severity) = self.severity.take() {
             record.severity = severity;
+        } else if self.clef {
+            // "An implicit Information level is assumed if not present" (CLEF).
+            record.severity = Severity {
+                number: crate::record::SeverityNumber::INFO,
+                text: Str::from_static("Information"),
+            };
         }
         if let Some(t) = self.time {
             record.time_unix_nano = t as u64;

@@ -359,15 +359,21 @@ impl Scanner<'_> {
         let token = &line[pos..token_end];
         // One letter: MongoDB's `I  NETWORK`, etcd's `I | etcdmain`, logcat's
         // `1234  5678 D Tag`.
-        if let [c] = token {
-            let number = severity::from_letter(*c)?;
+        // MongoDB's `D1`..`D5`.
+        let letter = match token {
+            [c] => Some((*c, severity::from_letter(*c))),
+            [b'D', d] if (b'1'..=b'5').contains(d) => Some((b'D', Some(SeverityNumber::DEBUG))),
+            _ => None,
+        };
+        if let Some((c, number)) = letter {
+            let number = number?;
             let after_numbers = numbers >= 2;
             let after_time = prev == Prev::Time
-                && *c != b'A'
+                && c != b'A'
                 && next
                     .first
-                    .is_some_and(|n| n.is_ascii_uppercase() || n == b'|' || n == b'[');
-            return (after_numbers || after_time).then(|| level_at(number, pos, pos + 1));
+                    .is_some_and(|n| n.is_ascii_uppercase() || matches!(n, b'|' | b'[' | b'-'));
+            return (after_numbers || after_time).then(|| level_at(number, pos, token_end));
         }
         // `level=info` inside a text header.
         if let Some(eq) = memchr::memchr(b'=', token).filter(|&eq| eq > 0) {
@@ -383,6 +389,18 @@ impl Scanner<'_> {
                 token_end - (token.last() == Some(&b'"') && token_end - 1 >= value_start) as usize;
             let number = severity::from_word(&line[value_start..value_end])?;
             return Some(level_at(number, value_start, value_end));
+        }
+        // Monolog's `channel.LEVEL:`.
+        if token.len() > 2
+            && token.ends_with(b":")
+            && let Some(dot) = memchr::memrchr(b'.', token)
+        {
+            let word = &token[dot + 1..token.len() - 1];
+            if case_of(word) == Case::Upper
+                && let Some(found) = severity::lookup(word)
+            {
+                return Some(level_at(found.number, pos + dot + 1, token_end - 1));
+            }
         }
         // Erlang's `=INFO REPORT====`.
         let word_start = pos + token.iter().take_while(|&&b| b == b'=').count();
@@ -420,9 +438,14 @@ impl Scanner<'_> {
         if digits_end > word_end && !(found.digits && digits_end - word_end == 1) {
             return None;
         }
+        // slog's `INFO+2`, `WARN-1` (see [`severity::slog_offset`]).
+        if matches!(after, Some(b'+' | b'-')) && case == Case::Upper {
+            let number = severity::slog_offset(found.number, &line[word_end..token_end])?;
+            return Some(level_at(number, word_start, token_end));
+        }
         // .NET's console formatter: `crit:` opens the line for
         // LogLevel.Critical, FATAL in Appendix B (syslog's crit is ERROR2).
-        let number = if word_start == 0 && word == b"crit" && after == Some(b':') {
+        let number = if word == b"crit" && after == Some(b':') {
             SeverityNumber::FATAL
         } else {
             found.number
@@ -663,6 +686,26 @@ mod tests {
             ("<warn> disk almost full", Some((13, "warn"))),
             ("WARNING:root:careful", Some((13, "WARNING"))),
             ("CRITICAL:shipper:giving up", Some((21, "CRITICAL"))),
+            (
+                "2026-11-28 09:14:02 crit: Microsoft.AspNetCore[6]",
+                Some((21, "crit")),
+            ),
+            (
+                "[2026-11-28T09:14:02.1+00:00] app.WARNING: slow [] []",
+                Some((13, "WARNING")),
+            ),
+            (
+                "time=2026-11-28T09:14:02Z level=WARN+2 msg=x y",
+                Some((15, "WARN+2")),
+            ),
+            (
+                "2026-11-28T09:14:02.1+0000 D1 COMMAND  [conn1] run command",
+                Some((5, "D1")),
+            ),
+            (
+                "2026-11-28T09:14:02.1+0000 F  -        [main] Fatal Assertion",
+                Some((21, "F")),
+            ),
             (
                 "crit: Microsoft.AspNetCore.Server.Kestrel[0]",
                 Some((21, "crit")),

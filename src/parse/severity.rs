@@ -14,7 +14,7 @@
 //!
 //! | words | SeverityNumber |
 //! |---|---|
-//! | trace, trc, trce, trac, finest, verbose, silly; Apache's trace1-8 | TRACE 1 |
+//! | trace, trc, trce, trac, vrb, finest, verbose, silly; Apache's trace1-8 | TRACE 1 |
 //! | debug, dbg, dbug, debu, finer; PostgreSQL's debug1-5 | DEBUG 5 |
 //! | fine | DEBUG2 6 |
 //! | config | DEBUG3 7 |
@@ -76,7 +76,9 @@ pub fn lookup(word: &[u8]) -> Option<Word> {
     }
     let (n, rule, digits) = match &lower[..word.len()] {
         b"trace" => (1, Rule::Any, true),
-        b"finest" | b"verbose" | b"trc" | b"trce" | b"trac" | b"silly" => (1, Rule::Any, false),
+        b"finest" | b"verbose" | b"trc" | b"trce" | b"trac" | b"vrb" | b"silly" => {
+            (1, Rule::Any, false)
+        }
         b"debug" => (5, Rule::Any, true),
         b"finer" | b"dbug" | b"dbg" | b"debu" => (5, Rule::Any, false),
         b"fine" => (6, Rule::Any, false),
@@ -101,7 +103,8 @@ pub fn lookup(word: &[u8]) -> Option<Word> {
 }
 
 /// A level as a structured field writes it (any case): a word, a word with
-/// its digits (`DEBUG2`, `trace3`), or a number in a string (`"30"`, `"6"`).
+/// its digits (`DEBUG2`, `trace3`), slog's levels between the named ones
+/// (`INFO+2`, `WARN-1`), or a number in a string (`"30"`, `"6"`).
 pub fn from_word(word: &[u8]) -> Option<SeverityNumber> {
     let letters = word.iter().take_while(|b| b.is_ascii_alphabetic()).count();
     if letters == 0 {
@@ -110,9 +113,29 @@ pub fn from_word(word: &[u8]) -> Option<SeverityNumber> {
     }
     let found = lookup(&word[..letters])?;
     let rest = &word[letters..];
-    let digits_ok = rest.is_empty()
-        || (found.digits && rest.len() == 1 && rest[0].is_ascii_digit() && rest[0] != b'0');
-    digits_ok.then_some(found.number)
+    if rest.is_empty() {
+        return Some(found.number);
+    }
+    if found.digits && rest.len() == 1 && rest[0].is_ascii_digit() && rest[0] != b'0' {
+        return Some(found.number);
+    }
+    slog_offset(found.number, rest)
+}
+
+/// slog writes a level between the named ones as `INFO+2`, `WARN-1`: slog's
+/// levels are 4 apart and map to OTel as level + 9 (DEBUG -4 → 5, INFO 0 → 9,
+/// WARN 4 → 13, ERROR 8 → 17), so the offset adds to the named number.
+pub fn slog_offset(base: SeverityNumber, rest: &[u8]) -> Option<SeverityNumber> {
+    let (sign, digits) = match rest {
+        [b'+', d @ ..] => (1i32, d),
+        [b'-', d @ ..] => (-1i32, d),
+        _ => return None,
+    };
+    if !matches!(base.0, 5 | 9 | 13 | 17) || digits.is_empty() || digits.len() > 2 {
+        return None;
+    }
+    let n: i32 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    Some(SeverityNumber((base.0 as i32 + sign * n).clamp(1, 24) as u8))
 }
 
 /// A numeric level: syslog severities 0-7 (RFC 5424, as GELF and journald
@@ -149,7 +172,8 @@ pub fn from_letter(c: u8) -> Option<SeverityNumber> {
         b'N' => 10,
         b'W' => 13,
         b'E' => 17,
-        b'C' => 18,
+        // capnslog's CRITICAL is what its Fatal logs at; Gitea's Critical.
+        b'C' => 21,
         b'F' | b'A' => 21,
         _ => return None,
     }))
@@ -329,6 +353,10 @@ mod tests {
             ("30", 9),
             ("6", 9),
             ("LOG", 9),
+            ("VRB", 1),
+            ("INFO+2", 11),
+            ("WARN-1", 12),
+            ("ERROR+8", 24),
         ];
         for (word, n) in cases {
             assert_eq!(
@@ -346,6 +374,8 @@ mod tests {
             "",
             "35",
             "x",
+            "FATAL+1",
+            "INFO+",
         ] {
             assert_eq!(from_word(not.as_bytes()), None, "{not}");
         }
@@ -366,7 +396,7 @@ mod tests {
     #[test]
     fn letters_symbols_and_mongodb() {
         assert_eq!(from_letter(b'N'), Some(SeverityNumber(10)));
-        assert_eq!(from_letter(b'C'), Some(SeverityNumber(18)));
+        assert_eq!(from_letter(b'C'), Some(SeverityNumber(21)));
         assert_eq!(from_letter(b'X'), None);
         assert_eq!(from_letter_field(b"D3"), Some(SeverityNumber::DEBUG));
         assert_eq!(from_letter_field(b"W"), Some(SeverityNumber::WARN));

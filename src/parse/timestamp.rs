@@ -18,6 +18,7 @@
 //! | java.util.logging | `Nov 28, 2026 9:14:02 AM` | JUL's SimpleFormatter |
 //! | glog/klog, CockroachDB | `I1128 09:14:02.123456`, `I261128 09:14:02.123456` | Kubernetes, CockroachDB ([`glog_at_start`]) |
 //! | logcat | `11-28 09:14:02.123` (no year) | Android |
+//! | compact | `20261128-09:14:02:606` | HealthApp |
 //! | inferred | `26/11/28 09:14:02` (Spark), `261128 091402` (HDFS), `1795857242`, `1795857242123` (epoch s/ms), `09:14:02.123` (time of day, first field only) | log4j `yy/MM/dd`, Mosquitto, pino-pretty, logback's default |
 //!
 //! **Zones.** `Z`, `±HH:MM`, `±HHMM` (also after a space), `UTC`/`GMT`, and
@@ -949,7 +950,7 @@ fn number(b: &[u8]) -> Option<(Reading, usize, Shape)> {
             Some((Reading::Civil(civil), 13, Shape::Inferred))
         }
         10 => {
-            let secs = digits(b, 0, 10)? as i128;
+            let secs: i128 = std::str::from_utf8(&b[..10]).ok()?.parse().ok()?;
             let (nanos, frac_len) = match b.get(10) {
                 Some(b'.') => fraction(b, 10),
                 _ => (0, 0),
@@ -959,6 +960,30 @@ fn number(b: &[u8]) -> Option<(Reading, usize, Shape)> {
                 10 + frac_len,
                 Shape::Inferred,
             ))
+        }
+        // `YYYYMMDD-HH:MM:SS[:mmm]` (HealthApp).
+        8 if b.get(8) == Some(&b'-') => {
+            let (hour, minute, second, mut nanos, clock_len) = clock(b, 9, false)?;
+            let mut len = 9 + clock_len;
+            if nanos == 0
+                && b.get(len) == Some(&b':')
+                && let Some(ms) = digits(b, len + 1, 3)
+            {
+                nanos = ms * 1_000_000;
+                len += 4;
+            }
+            let civil = Civil {
+                year: digits(b, 0, 4)? as i32,
+                month: digits(b, 4, 2)? as u8,
+                day: digits(b, 6, 2)? as u8,
+                hour,
+                minute,
+                second,
+                nanos,
+                zone: Zone::Configured,
+                date: DateKind::Full,
+            };
+            Some((Reading::Civil(civil), len, Shape::Full))
         }
         13 => {
             let millis: i128 = std::str::from_utf8(&b[..13]).ok()?.parse().ok()?;
@@ -1322,6 +1347,11 @@ mod tests {
                 "14:59:59.5 [main] INFO",
                 "14:59:59.5",
                 "2026-11-25T14:59:59.5Z",
+            ),
+            (
+                "20261125-15:00:00:606|Step_LSC|30002312|x",
+                "20261125-15:00:00:606",
+                "2026-11-25T15:00:00.606Z",
             ),
         ];
         for (line, text, expected) in cases {
