@@ -35,36 +35,76 @@ enum Role {
 }
 
 fn role(key: &str) -> Role {
-    match key {
-        "msg" => return Role::Message(0),
-        "message" => return Role::Message(1),
-        "@m" => return Role::Message(2),
-        "event" => return Role::Message(3),
-        "log" => return Role::Message(4),
-        "short_message" => return Role::Message(5),
-        "MESSAGE" => return Role::Message(6),
-        "@mt" => return Role::Message(7),
-        "@message" => return Role::Message(2),
-        "ts"
-        | "t"
-        | "@timestamp"
-        | "@t"
-        | "datetime"
-        | "date_time"
-        | "asctime"
-        | "timeMillis"
-        | "__REALTIME_TIMESTAMP" => return Role::Time,
-        "log.level" | "@l" | "@level" | "severity_text" | "PRIORITY" => return Role::Level,
-        "s" => return Role::LetterLevel,
-        "trace_id" | "traceId" | "traceid" | "trace.id" => return Role::TraceId,
-        "span_id" | "spanId" | "spanid" | "span.id" => return Role::SpanId,
-        "trace_flags" | "traceFlags" | "trace.flags" => return Role::TraceFlags,
-        "traceparent" => return Role::TraceParent,
-        _ => {}
+    // Every field of every structured line asks: the length decides first,
+    // so a key that means nothing costs a comparison or two.
+    let exact = match key.len() {
+        1 => match key {
+            "s" => Role::LetterLevel,
+            "t" => Role::Time,
+            _ => Role::Other,
+        },
+        2 => match key {
+            "ts" | "@t" => Role::Time,
+            "@m" => Role::Message(2),
+            "@l" => Role::Level,
+            _ => Role::Other,
+        },
+        3 => match key {
+            "msg" => Role::Message(0),
+            "log" => Role::Message(4),
+            "@mt" => Role::Message(7),
+            _ => Role::Other,
+        },
+        5 => match key {
+            "event" => Role::Message(3),
+            _ => Role::Other,
+        },
+        6 => match key {
+            "@level" => Role::Level,
+            "spanId" | "spanid" => Role::SpanId,
+            _ => Role::Other,
+        },
+        7 => match key {
+            "MESSAGE" => Role::Message(6),
+            "asctime" => Role::Time,
+            "traceId" | "traceid" => Role::TraceId,
+            "span_id" | "span.id" => Role::SpanId,
+            _ => Role::Other,
+        },
+        8 => match key {
+            "@message" => Role::Message(2),
+            "datetime" => Role::Time,
+            "PRIORITY" => Role::Level,
+            "trace_id" | "trace.id" => Role::TraceId,
+            _ => Role::Other,
+        },
+        9 => match key {
+            "log.level" => Role::Level,
+            "date_time" => Role::Time,
+            _ => Role::Other,
+        },
+        10 => match key {
+            "@timestamp" | "timeMillis" => Role::Time,
+            "traceFlags" => Role::TraceFlags,
+            _ => Role::Other,
+        },
+        11 => match key {
+            "trace_flags" | "trace.flags" => Role::TraceFlags,
+            "traceparent" => Role::TraceParent,
+            _ => Role::Other,
+        },
+        13 => match key {
+            "short_message" => Role::Message(5),
+            "severity_text" => Role::Level,
+            _ => Role::Other,
+        },
+        20 if key == "__REALTIME_TIMESTAMP" => Role::Time,
+        _ => Role::Other,
+    };
+    if exact != Role::Other || key.len() > 9 || key.len() < 3 {
+        return exact;
     }
-    if key.len() > 9 {
-        return Role::Other;
-    }
+    // The keys read in any case.
     let mut lower = [0u8; 9];
     for (d, s) in lower.iter_mut().zip(key.bytes()) {
         *d = s.to_ascii_lowercase();
@@ -81,7 +121,8 @@ fn role(key: &str) -> Role {
 pub struct Fields<'a> {
     time_config: &'a TimeConfig,
     observed: u64,
-    message: Option<(u8, Value)>,
+    /// The best message field so far: its priority, key and value.
+    message: Option<(u8, Str, Value)>,
     severity: Option<Severity>,
     time: Option<i128>,
     trace_id: Option<[u8; 16]>,
@@ -134,11 +175,20 @@ impl<'a> Fields<'a> {
 
     /// Takes one field; later duplicates of a key replace earlier ones.
     pub fn add(&mut self, key: Str, value: Value) {
-        if matches!(key.as_str(), "@mt" | "@m") {
-            self.clef = true;
-        }
         let consumed = match role(key.as_str()) {
-            Role::Message(priority) => self.take_message(priority, value),
+            Role::Message(priority) => {
+                // Serilog's compact JSON names its message `@m` or `@mt`.
+                if matches!(priority, 2 | 7) && key.as_str() != "@message" {
+                    self.clef = true;
+                }
+                match self.take_message(priority, key, value) {
+                    Ok(()) => return,
+                    Err((key, value)) => {
+                        self.attribute(key, value);
+                        return;
+                    }
+                }
+            }
             Role::Level if self.severity.is_none() => self.take_level(value),
             Role::LetterLevel if self.severity.is_none() => self.take_letter_level(value),
             Role::Time if self.time.is_none() => self.take_time(value),
@@ -171,23 +221,23 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn take_message(&mut self, priority: u8, value: Value) -> Result<(), Value> {
+    fn take_message(&mut self, priority: u8, key: Str, value: Value) -> Result<(), (Str, Value)> {
         if !matches!(value, Value::Str(_)) {
-            return Err(value);
+            return Err((key, value));
         }
         match self.message.take() {
-            Some((held, old)) if held <= priority => {
-                self.message = Some((held, old));
-                Err(value)
+            Some((held, held_key, old)) if held <= priority => {
+                self.message = Some((held, held_key, old));
+                Err((key, value))
             }
-            Some((held, old)) => {
+            Some((_, held_key, old)) => {
                 // The better key arrived later: the earlier one becomes an attribute.
-                self.message = Some((priority, value));
-                self.attribute(Str::from_static(message_key(held)), old);
+                self.message = Some((priority, key, value));
+                self.attribute(held_key, old);
                 Ok(())
             }
             None => {
-                self.message = Some((priority, value));
+                self.message = Some((priority, key, value));
                 Ok(())
             }
         }
@@ -284,7 +334,7 @@ impl<'a> Fields<'a> {
     /// stays what the caller set (the whole line).
     /// Moves what was found into `record`; returns the scratch list, empty.
     pub fn finish(mut self, record: &mut Record) -> Vec<(Str, Value)> {
-        if let Some((_, body)) = self.message.take() {
+        if let Some((_, _, body)) = self.message.take() {
             record.body = body;
         }
         if let Some(severity) = self.severity.take() {
@@ -313,19 +363,6 @@ impl<'a> Fields<'a> {
         record.attributes = self.attributes.drain(..).collect();
         self.attributes
     }
-}
-
-fn message_key(priority: u8) -> &'static str {
-    [
-        "msg",
-        "message",
-        "@m",
-        "event",
-        "log",
-        "short_message",
-        "MESSAGE",
-        "@mt",
-    ][priority as usize]
 }
 
 fn hex_field<const N: usize>(value: &Value) -> Option<[u8; N]> {

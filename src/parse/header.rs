@@ -56,6 +56,9 @@ pub const SCAN_FIELDS: usize = 16;
 const FIELDS_AFTER_LEVEL: usize = 4;
 
 /// Scans the header of `line`.
+// Inlined so the scanner writes straight into the caller's `Header`: copying
+// it out of a call cost more than a tenth of the scan.
+#[inline(always)]
 pub fn scan(line: &[u8], config: &TimeConfig, observed: u64) -> Header {
     let mut s = Scanner {
         line,
@@ -98,44 +101,49 @@ enum Kind {
 impl Scanner<'_> {
     fn run(&mut self) {
         let line = self.line;
+        let Some(&first) = line.first() else {
+            return;
+        };
         if let Some(level) = severity::crash_marker(line) {
             self.header.level = Some(level);
             return;
         }
         let mut pos = 0;
-        if let Some(level) = severity::syslog_priority(line) {
-            self.header.level = Some(level);
-            pos = level.end + 1;
-            // RFC 5424's version after the priority.
-            if line.get(pos..pos + 2) == Some(b"1 ") {
-                pos += 2;
+        // The shapes fixed at the line's start; one byte says which to try.
+        match first {
+            b'<' => {
+                if let Some(level) = severity::syslog_priority(line) {
+                    self.header.level = Some(level);
+                    pos = level.end + 1;
+                    // RFC 5424's version after the priority.
+                    if line.get(pos..pos + 2) == Some(b"1 ") {
+                        pos += 2;
+                    }
+                }
             }
-        } else if let Some(time) = timestamp::glog_at_start(line, self.config, self.observed) {
-            self.header.level = Some(Level {
-                number: severity::from_letter(line[0]).unwrap_or(SeverityNumber::INFO),
-                start: 0,
-                end: 1,
-            });
-            self.header.time = Some(time);
-            return;
-        } else if let Some(level) =
-            severity::logcat_brief(line).or_else(|| severity::apt_letter(line))
-        {
-            self.header.level = Some(level);
-            return;
-        } else if matches!(
-            line,
-            [
-                b'D' | b'I' | b'W' | b'E' | b'F' | b'A',
-                b',',
-                b' ',
-                b'[',
-                ..
-            ]
-        ) {
-            // Ruby's Logger: `I, [time #pid]  INFO -- prog: msg`; the word
-            // after the bracket says the same as the letter.
-            pos = 2;
+            b'I' | b'W' | b'E' | b'F' | b'D' | b'V' | b'A' | b'N' => {
+                if let Some(time) = timestamp::glog_at_start(line, self.config, self.observed) {
+                    self.header.level = Some(Level {
+                        number: severity::from_letter(first).unwrap_or(SeverityNumber::INFO),
+                        start: 0,
+                        end: 1,
+                    });
+                    self.header.time = Some(time);
+                    return;
+                }
+                if let Some(level) =
+                    severity::logcat_brief(line).or_else(|| severity::apt_letter(line))
+                {
+                    self.header.level = Some(level);
+                    return;
+                }
+                // Ruby's Logger: `I, [time #pid]  INFO -- prog: msg`; the
+                // word after the bracket says the same as the letter.
+                if line.get(1..4) == Some(b", [") {
+                    pos = 2;
+                }
+            }
+            _ => {}
         }
         self.fields(pos);
     }
@@ -159,7 +167,17 @@ impl Scanner<'_> {
             }
             let first = index == 0;
             let c = line[pos];
-            if (c.is_ascii_digit() || c.is_ascii_uppercase())
+            // A time starts with a digit, or with a month or weekday name
+            // (three letters, then a space or a comma). Once one that can be
+            // placed was found, later digits are only fields.
+            let maybe_time = if c.is_ascii_digit() {
+                self.header
+                    .time
+                    .is_none_or(|t| t.unix_nanos.is_none() && t.shape == Shape::Inferred)
+            } else {
+                c.is_ascii_uppercase() && matches!(line.get(pos + 3), Some(b' ' | b','))
+            };
+            if maybe_time
                 && let Some(time) = timestamp::at(line, pos, first, self.config, self.observed)
             {
                 pos = time.end;
@@ -199,10 +217,11 @@ impl Scanner<'_> {
                 numbers = 0;
                 continue;
             }
-            let token_end = memchr::memchr2(b' ', b'\t', &line[pos..end]).map_or(end, |i| pos + i);
+            let token_end = field_end(line, pos, end);
             let next = Next::after(line, token_end, end);
+            let field = Field::measure(&line[pos..token_end]);
             if self.header.level.is_none() {
-                if let Some(level) = self.word_level(pos, token_end, prev, numbers, &next) {
+                if let Some(level) = self.word_level(pos, token_end, &field, prev, numbers, &next) {
                     self.header.level = Some(level);
                     pos = token_end;
                     prev = Prev::Other;
@@ -213,7 +232,7 @@ impl Scanner<'_> {
                     return;
                 }
             }
-            match classify(&line[pos..token_end], &next) {
+            match classify(&line[pos..token_end], &field, &next) {
                 Kind::Number => numbers += 1,
                 Kind::Field => numbers = 0,
                 Kind::Prose => {
@@ -236,8 +255,7 @@ impl Scanner<'_> {
         if start >= self.end || matches!(line[start], b'[' | b'(' | b'<') {
             return pos;
         }
-        let token_end =
-            memchr::memchr2(b' ', b'\t', &line[start..self.end]).map_or(self.end, |i| start + i);
+        let token_end = field_end(line, start, self.end);
         if line[token_end - 1] == b':' {
             return pos;
         }
@@ -351,15 +369,18 @@ impl Scanner<'_> {
         &mut self,
         pos: usize,
         token_end: usize,
+        field: &Field,
         prev: Prev,
         numbers: usize,
         next: &Next,
     ) -> Option<Level> {
         let line = self.line;
         let token = &line[pos..token_end];
-        // One letter: MongoDB's `I  NETWORK`, etcd's `I | etcdmain`, logcat's
-        // `1234  5678 D Tag`.
-        // MongoDB's `D1`..`D5`.
+        if field.word_len == 0 {
+            return None;
+        }
+        // One letter: MongoDB's `I  NETWORK` (and its `D1`..`D5`), etcd's
+        // `I | etcdmain`, logcat's `1234  5678 D Tag`.
         let letter = match token {
             [c] => Some((*c, severity::from_letter(*c))),
             [b'D', d] if (b'1'..=b'5').contains(d) => Some((b'D', Some(SeverityNumber::DEBUG))),
@@ -371,12 +392,12 @@ impl Scanner<'_> {
             let after_time = prev == Prev::Time
                 && c != b'A'
                 && next
-                    .first
+                    .first()
                     .is_some_and(|n| n.is_ascii_uppercase() || matches!(n, b'|' | b'[' | b'-'));
             return (after_numbers || after_time).then(|| level_at(number, pos, token_end));
         }
         // `level=info` inside a text header.
-        if let Some(eq) = memchr::memchr(b'=', token).filter(|&eq| eq > 0) {
+        if let Some(eq) = field.eq {
             let key = &token[..eq];
             if !matches!(
                 key,
@@ -391,9 +412,9 @@ impl Scanner<'_> {
             return Some(level_at(number, value_start, value_end));
         }
         // Monolog's `channel.LEVEL:`.
-        if token.len() > 2
+        if let Some(dot) = field.last_dot
+            && token.len() > 2
             && token.ends_with(b":")
-            && let Some(dot) = memchr::memrchr(b'.', token)
         {
             let word = &token[dot + 1..token.len() - 1];
             if case_of(word) == Case::Upper
@@ -402,26 +423,18 @@ impl Scanner<'_> {
                 return Some(level_at(found.number, pos + dot + 1, token_end - 1));
             }
         }
-        // Erlang's `=INFO REPORT====`.
-        let word_start = pos + token.iter().take_while(|&&b| b == b'=').count();
-        let letters = line[word_start..token_end]
-            .iter()
-            .take_while(|b| b.is_ascii_alphabetic())
-            .count();
-        if letters < 2 {
+        // The word, after Erlang's leading `=` (`=INFO REPORT====`).
+        if field.word_len < 2 {
             return None;
         }
-        let word_end = word_start + letters;
+        let word_start = pos + field.lead_eq;
+        let word_end = word_start + field.word_len;
         let word = &line[word_start..word_end];
-        let case = case_of(word);
+        let case = field.word_case(word);
         if case == Case::Mixed {
             return None;
         }
-        let digits_end = word_end
-            + line[word_end..token_end]
-                .iter()
-                .take_while(|b| b.is_ascii_digit())
-                .count();
+        let digits_end = word_end + field.word_digits;
         let after = line
             .get(digits_end)
             .copied()
@@ -454,7 +467,7 @@ impl Scanner<'_> {
             Some(b':' | b'[') => true,
             Some(b']' | b'|' | b',' | b'/') => case == Case::Upper,
             Some(_) => false,
-            None => case == Case::Upper || next.padded || next.separator,
+            None => case == Case::Upper || next.padded || next.separator(),
         };
         accepted.then(|| level_at(number, word_start, word_end))
     }
@@ -463,7 +476,9 @@ impl Scanner<'_> {
     /// `error:` labels the line an error (a fatal one after "Fatal").
     fn compound_error(&mut self, pos: usize, token_end: usize, next: &Next) {
         let line = self.line;
-        let Some(next_start) = next.start else { return };
+        let Some(next_start) = next.start() else {
+            return;
+        };
         let word = line.get(next_start..next_start + 6);
         if !matches!(word, Some(b"error:" | b"Error:")) {
             return;
@@ -477,38 +492,120 @@ impl Scanner<'_> {
     }
 }
 
-/// What follows a field: padding (two or more spaces, or a tab), and the
-/// next field.
-struct Next {
-    padded: bool,
-    /// The next field is a separator (`-`, `|`, `:`, `--`, `>`).
-    separator: bool,
-    first: Option<u8>,
-    start: Option<usize>,
+/// One pass over a field: what the level and field rules ask of it.
+#[derive(Clone, Copy, Default)]
+struct Field {
+    /// `=` signs it starts with (Erlang's `=INFO REPORT====`).
+    lead_eq: usize,
+    /// The letters after them (the word), and how many are capitals.
+    word_len: usize,
+    word_upper: usize,
+    /// Digits right after the word (`DEBUG2`, `trace3`).
+    word_digits: usize,
+    /// The first `=` after the start (a `key=value` field).
+    eq: Option<usize>,
+    /// The last `.` (Monolog's `channel.LEVEL:`).
+    last_dot: Option<usize>,
+    digits: usize,
+    letters: usize,
+    upper: usize,
+    /// ASCII that is neither a letter nor a digit.
+    other: bool,
+    non_ascii: bool,
 }
 
-impl Next {
-    fn after(line: &[u8], token_end: usize, end: usize) -> Next {
-        let start = skip_blanks(line, token_end, end);
-        let gap = &line[token_end..start];
-        let padded = gap.len() >= 2 || gap.contains(&b'\t');
-        if start >= end {
-            return Next {
-                padded,
-                separator: false,
-                first: None,
-                start: None,
-            };
+impl Field {
+    fn measure(token: &[u8]) -> Field {
+        let mut f = Field::default();
+        let n = token.len();
+        let mut i = 0;
+        while i < n && token[i] == b'=' {
+            i += 1;
         }
-        let next_end = memchr::memchr2(b' ', b'\t', &line[start..end]).map_or(end, |i| start + i);
-        let token = &line[start..next_end];
+        f.lead_eq = i;
+        while i < n && token[i].is_ascii_alphabetic() {
+            f.word_upper += token[i].is_ascii_uppercase() as usize;
+            i += 1;
+        }
+        f.word_len = i - f.lead_eq;
+        let digits_start = i;
+        while i < n && token[i].is_ascii_digit() {
+            i += 1;
+        }
+        f.word_digits = i - digits_start;
+        for (j, &b) in token.iter().enumerate() {
+            if b.is_ascii_digit() {
+                f.digits += 1;
+            } else if b.is_ascii_alphabetic() {
+                f.letters += 1;
+                f.upper += b.is_ascii_uppercase() as usize;
+            } else if !b.is_ascii() {
+                f.non_ascii = true;
+            } else {
+                f.other = true;
+                if b == b'=' && j > 0 && f.eq.is_none() {
+                    f.eq = Some(j);
+                } else if b == b'.' {
+                    f.last_dot = Some(j);
+                }
+            }
+        }
+        f
+    }
+
+    /// The case of the word at the field's start.
+    fn word_case(&self, word: &[u8]) -> Case {
+        if self.word_upper == self.word_len {
+            Case::Upper
+        } else if self.word_upper == 0 {
+            Case::Lower
+        } else if self.word_upper == 1 && word[0].is_ascii_uppercase() {
+            Case::Capital
+        } else {
+            Case::Mixed
+        }
+    }
+}
+
+/// What follows a field: padding (two or more spaces, or a tab), and the
+/// next field (looked at only when a rule needs it).
+struct Next<'a> {
+    line: &'a [u8],
+    end: usize,
+    padded: bool,
+    /// Where the next field starts (`end` if none).
+    at: usize,
+}
+
+impl<'a> Next<'a> {
+    fn after(line: &'a [u8], token_end: usize, end: usize) -> Next<'a> {
+        let at = skip_blanks(line, token_end, end);
+        let gap = at - token_end;
         Next {
-            padded,
-            separator: token.len() <= 3
-                && token.iter().all(|b| matches!(b, b'-' | b'|' | b':' | b'>')),
-            first: Some(line[start]),
-            start: Some(start),
+            line,
+            end,
+            padded: gap >= 2 || (gap == 1 && line[token_end] == b'\t'),
+            at,
         }
+    }
+
+    fn first(&self) -> Option<u8> {
+        (self.at < self.end).then(|| self.line[self.at])
+    }
+
+    fn start(&self) -> Option<usize> {
+        (self.at < self.end).then_some(self.at)
+    }
+
+    /// The next field is a separator: `-`, `|`, `:`, `--`, `>`.
+    fn separator(&self) -> bool {
+        let rest = &self.line[self.at..self.end];
+        let len = rest
+            .iter()
+            .take(4)
+            .take_while(|b| matches!(b, b'-' | b'|' | b':' | b'>'))
+            .count();
+        (1..=3).contains(&len) && matches!(rest.get(len), None | Some(b' ' | b'\t'))
     }
 }
 
@@ -570,19 +667,39 @@ fn redis_marker(line: &[u8], pos: usize) -> Option<Level> {
 }
 
 /// What a field that is not a level or time is.
-fn classify(token: &[u8], next: &Next) -> Kind {
-    if token.iter().all(u8::is_ascii_digit) {
+fn classify(token: &[u8], field: &Field, next: &Next) -> Kind {
+    let Field {
+        digits,
+        letters,
+        upper,
+        other,
+        non_ascii,
+        ..
+    } = *field;
+    if digits == token.len() {
         return Kind::Number;
     }
-    if token.iter().any(u8::is_ascii_digit) {
+    if digits > 0 {
         return Kind::Field;
     }
-    if matches!(token[0], b'"' | b'\'' | b'`') || token.iter().any(|b| !b.is_ascii()) {
+    if matches!(token[0], b'"' | b'\'' | b'`') || non_ascii {
         return Kind::Prose;
     }
-    if !token.iter().any(u8::is_ascii_alphabetic) {
+    if letters == 0 {
         // Separators: `-`, `|`, `--`, `:`, `>`, `*`.
         return Kind::Field;
+    }
+    if !other {
+        // Letters only: an acronym or component (`RAS`, `KERNEL`, `CBS`), a
+        // CamelCase name (`LabSZ`), or a plain word, which is a column when
+        // padded or followed by a separator and starts the message otherwise.
+        let capitalised = upper == 1 && token[0].is_ascii_uppercase();
+        let name = (upper == letters && letters >= 2) || (upper > 0 && !capitalised);
+        return if name || next.padded || next.separator() {
+            Kind::Field
+        } else {
+            Kind::Prose
+        };
     }
     // A tag: `kernel:`, `sshd[1]:`, `app:`.
     if token.len() > 1 && token.ends_with(b":") {
@@ -610,9 +727,18 @@ fn classify(token: &[u8], next: &Next) -> Kind {
         Case::Mixed if !core.contains(&b'-') => Kind::Field,
         // A plain word is a column when padded or followed by a separator
         // (`root         INFO`, `myapp - INFO -`); else it starts the message.
-        _ if next.padded || next.separator => Kind::Field,
+        _ if next.padded || next.separator() => Kind::Field,
         _ => Kind::Prose,
     }
+}
+
+/// Where the field starting at `pos` ends: the next space or tab. Fields
+/// are short, so a plain loop beats a vectorised search here.
+fn field_end(line: &[u8], pos: usize, end: usize) -> usize {
+    line[pos..end]
+        .iter()
+        .position(|&b| b == b' ' || b == b'\t')
+        .map_or(end, |i| pos + i)
 }
 
 fn skip_blanks(line: &[u8], mut pos: usize, end: usize) -> usize {
@@ -901,12 +1027,12 @@ mod tests {
 
     #[test]
     fn times_anywhere_in_the_header() {
-        fn t(line: &str) -> Option<(Option<i128>, &str)> {
+        fn t(line: &str) -> Option<(Option<i64>, &str)> {
             scan(line.as_bytes(), &TimeConfig::default(), OBSERVED)
                 .time
                 .map(|t| (t.unix_nanos, &line[t.start..t.end]))
         }
-        let at = |s: &str| Some(s.parse::<jiff::Timestamp>().unwrap().as_nanosecond());
+        let at = |s: &str| Some(s.parse::<jiff::Timestamp>().unwrap().as_nanosecond() as i64);
         // Cassandra: the level first.
         assert_eq!(
             t("INFO  [main] 2026-11-28 09:14:02,123 CassandraDaemon.java:507 - Hostname"),

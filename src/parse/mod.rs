@@ -348,7 +348,7 @@ impl Parser {
         let header = header::scan(text, &self.config.time, observed);
         if let Some(t) = header.time {
             match t.unix_nanos {
-                Some(ns) if self.config.time.believable(ns, observed) => {
+                Some(ns) if self.config.time.believable(ns as i128, observed) => {
                     record.time_unix_nano = ns as u64;
                 }
                 // A time written out in full but not believable (or not

@@ -70,30 +70,41 @@ pub fn lookup(word: &[u8]) -> Option<Word> {
     if word.len() > LONGEST || word.len() < 2 {
         return None;
     }
-    let mut lower = [0u8; LONGEST];
-    for (dst, src) in lower.iter_mut().zip(word) {
-        *dst = src.to_ascii_lowercase();
-    }
-    let (n, rule, digits) = match &lower[..word.len()] {
-        b"trace" => (1, Rule::Any, true),
-        b"finest" | b"verbose" | b"trc" | b"trce" | b"trac" | b"vrb" | b"silly" => {
-            (1, Rule::Any, false)
+    // Words of up to eight letters compare as one number each; the table is
+    // read for every field of a header, so this is on the hot path.
+    let (n, rule, digits) = if word.len() <= 8 {
+        let mut packed = [0u8; 8];
+        for (dst, src) in packed.iter_mut().zip(word) {
+            *dst = src.to_ascii_lowercase();
         }
-        b"debug" => (5, Rule::Any, true),
-        b"finer" | b"dbug" | b"dbg" | b"debu" => (5, Rule::Any, false),
-        b"fine" => (6, Rule::Any, false),
-        b"config" => (7, Rule::Any, false),
-        b"info" | b"information" | b"informational" | b"inf" | b"note" => (9, Rule::Any, false),
-        b"log" => (9, Rule::Upper, false),
-        b"system" => (9, Rule::Bracketed, false),
-        b"notice" => (10, Rule::Any, false),
-        b"warn" | b"warning" | b"wrn" => (13, Rule::Any, false),
-        b"error" | b"err" | b"severe" | b"eror" | b"erro" | b"fail" => (17, Rule::Any, false),
-        b"crit" | b"dpanic" => (18, Rule::Any, false),
-        b"alert" => (19, Rule::Any, false),
-        b"fatal" | b"fata" | b"emerg" | b"emergency" | b"ftl" | b"critical" | b"panic"
-        | b"pani" | b"pnc" => (21, Rule::Any, false),
-        _ => return None,
+        match u64::from_be_bytes(packed) {
+            TRACE => (1, Rule::Any, true),
+            FINEST | VERBOSE | TRC | TRCE | TRAC | VRB | SILLY => (1, Rule::Any, false),
+            DEBUG => (5, Rule::Any, true),
+            FINER | DBUG | DBG | DEBU => (5, Rule::Any, false),
+            FINE => (6, Rule::Any, false),
+            CONFIG => (7, Rule::Any, false),
+            INFO | INF | NOTE => (9, Rule::Any, false),
+            LOG => (9, Rule::Upper, false),
+            SYSTEM => (9, Rule::Bracketed, false),
+            NOTICE => (10, Rule::Any, false),
+            WARN | WARNING | WRN => (13, Rule::Any, false),
+            ERROR | ERR | SEVERE | EROR | ERRO | FAIL => (17, Rule::Any, false),
+            CRIT | DPANIC => (18, Rule::Any, false),
+            ALERT => (19, Rule::Any, false),
+            FATAL | FATA | EMERG | FTL | CRITICAL | PANIC | PANI | PNC => (21, Rule::Any, false),
+            _ => return None,
+        }
+    } else {
+        let mut lower = [0u8; LONGEST];
+        for (dst, src) in lower.iter_mut().zip(word) {
+            *dst = src.to_ascii_lowercase();
+        }
+        match &lower[..word.len()] {
+            b"information" | b"informational" => (9, Rule::Any, false),
+            b"emergency" => (21, Rule::Any, false),
+            _ => return None,
+        }
     };
     Some(Word {
         number: SeverityNumber(n),
@@ -101,6 +112,59 @@ pub fn lookup(word: &[u8]) -> Option<Word> {
         digits,
     })
 }
+
+/// A lowercase word of up to eight letters as the number [`lookup`] compares.
+const fn packed(word: &[u8]) -> u64 {
+    let mut bytes = [0u8; 8];
+    let mut i = 0;
+    while i < word.len() {
+        bytes[i] = word[i];
+        i += 1;
+    }
+    u64::from_be_bytes(bytes)
+}
+
+const TRACE: u64 = packed(b"trace");
+const FINEST: u64 = packed(b"finest");
+const VERBOSE: u64 = packed(b"verbose");
+const TRC: u64 = packed(b"trc");
+const TRCE: u64 = packed(b"trce");
+const TRAC: u64 = packed(b"trac");
+const VRB: u64 = packed(b"vrb");
+const SILLY: u64 = packed(b"silly");
+const DEBUG: u64 = packed(b"debug");
+const FINER: u64 = packed(b"finer");
+const DBUG: u64 = packed(b"dbug");
+const DBG: u64 = packed(b"dbg");
+const DEBU: u64 = packed(b"debu");
+const FINE: u64 = packed(b"fine");
+const CONFIG: u64 = packed(b"config");
+const INFO: u64 = packed(b"info");
+const INF: u64 = packed(b"inf");
+const NOTE: u64 = packed(b"note");
+const LOG: u64 = packed(b"log");
+const SYSTEM: u64 = packed(b"system");
+const NOTICE: u64 = packed(b"notice");
+const WARN: u64 = packed(b"warn");
+const WARNING: u64 = packed(b"warning");
+const WRN: u64 = packed(b"wrn");
+const ERROR: u64 = packed(b"error");
+const ERR: u64 = packed(b"err");
+const SEVERE: u64 = packed(b"severe");
+const EROR: u64 = packed(b"eror");
+const ERRO: u64 = packed(b"erro");
+const FAIL: u64 = packed(b"fail");
+const CRIT: u64 = packed(b"crit");
+const DPANIC: u64 = packed(b"dpanic");
+const ALERT: u64 = packed(b"alert");
+const FATAL: u64 = packed(b"fatal");
+const FATA: u64 = packed(b"fata");
+const EMERG: u64 = packed(b"emerg");
+const FTL: u64 = packed(b"ftl");
+const CRITICAL: u64 = packed(b"critical");
+const PANIC: u64 = packed(b"panic");
+const PANI: u64 = packed(b"pani");
+const PNC: u64 = packed(b"pnc");
 
 /// A level as a structured field writes it (any case): a word, a word with
 /// its digits (`DEBUG2`, `trace3`), slog's levels between the named ones
@@ -274,6 +338,13 @@ pub fn apt_letter(line: &[u8]) -> Option<Found> {
 /// `thread '…' panicked at`, Python's `Traceback (most recent call last):`,
 /// Java's `Exception in thread`.
 pub fn crash_marker(line: &[u8]) -> Option<Found> {
+    // Most lines start with none of these: one byte decides.
+    if !matches!(
+        line.first(),
+        Some(b'p' | b'f' | b't' | b'E' | b'T' | b' ' | b'\t' | b'+')
+    ) {
+        return None;
+    }
     let found = |number: u8, len: usize| Found {
         number: SeverityNumber(number),
         start: 0,

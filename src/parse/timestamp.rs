@@ -100,7 +100,7 @@ pub struct Found {
     /// ns since the epoch; `None` when the span is a time that cannot be
     /// placed (an ambiguous zone abbreviation, an inferred reading outside
     /// the believable window).
-    pub unix_nanos: Option<i128>,
+    pub unix_nanos: Option<i64>,
     /// Byte range of the time as written.
     pub start: usize,
     pub end: usize,
@@ -142,7 +142,7 @@ struct Civil {
 #[derive(Clone, Copy)]
 enum Reading {
     Civil(Civil),
-    Instant(i128),
+    Instant(i64),
 }
 
 /// The outcome of placing a reading on the time line.
@@ -151,44 +151,63 @@ enum Placed {
     Invalid,
     /// A time, but where it lies cannot be known.
     Unplaced,
-    At(i128),
+    At(i64),
 }
 
 impl Civil {
+    #[inline]
     fn place(&self, config: &TimeConfig, observed: u64) -> Placed {
         match self.date {
             DateKind::Full => self.place_on(self.year, self.month, self.day, config),
             DateKind::Yearless => {
                 // The year nearest the read time: a "Dec 31" line read on
-                // Jan 1 belongs to last year.
+                // Jan 1 belongs to last year. The read time's own year is
+                // it unless that lands more than half a year away.
                 let Some(year) = observed_datetime(config, observed).map(|d| d.year() as i32)
                 else {
                     return Placed::Invalid;
                 };
-                nearest(
-                    [year - 1, year, year + 1]
-                        .map(|y| self.place_on(y, self.month, self.day, config)),
-                    observed,
-                )
+                const HALF_YEAR: i128 = 183 * 86_400 * 1_000_000_000;
+                let place = |y: i32| self.place_on(y, self.month, self.day, config);
+                match place(year) {
+                    Placed::At(t) if t as i128 - observed as i128 > HALF_YEAR => {
+                        nearest([Placed::At(t), place(year - 1)], observed)
+                    }
+                    Placed::At(t) if observed as i128 - t as i128 > HALF_YEAR => {
+                        nearest([Placed::At(t), place(year + 1)], observed)
+                    }
+                    // February 29th outside a leap year: the neighbours.
+                    Placed::Invalid => nearest([place(year - 1), place(year + 1)], observed),
+                    placed => placed,
+                }
             }
             DateKind::TimeOnly => {
+                // The day nearest the read time: today's unless that lands
+                // more than half a day away.
                 let Some(today) = observed_datetime(config, observed).map(|d| d.date()) else {
                     return Placed::Invalid;
                 };
-                let days = [today.yesterday().ok(), Some(today), today.tomorrow().ok()];
-                nearest(
-                    days.map(|d| match d {
-                        Some(d) => {
-                            self.place_on(d.year() as i32, d.month() as u8, d.day() as u8, config)
-                        }
-                        None => Placed::Invalid,
-                    }),
-                    observed,
-                )
+                const HALF_DAY: i128 = 12 * 3_600 * 1_000_000_000;
+                let place = |d: Option<jiff::civil::Date>| match d {
+                    Some(d) => {
+                        self.place_on(d.year() as i32, d.month() as u8, d.day() as u8, config)
+                    }
+                    None => Placed::Invalid,
+                };
+                match place(Some(today)) {
+                    Placed::At(t) if t as i128 - observed as i128 > HALF_DAY => {
+                        nearest([Placed::At(t), place(today.yesterday().ok())], observed)
+                    }
+                    Placed::At(t) if observed as i128 - t as i128 > HALF_DAY => {
+                        nearest([Placed::At(t), place(today.tomorrow().ok())], observed)
+                    }
+                    placed => placed,
+                }
             }
         }
     }
 
+    #[inline]
     fn place_on(&self, year: i32, month: u8, day: u8, config: &TimeConfig) -> Placed {
         let Some(dt) = i16::try_from(year).ok().and_then(|y| {
             DateTime::new(
@@ -216,7 +235,11 @@ impl Civil {
             },
         };
         match ts {
-            Some(ts) => Placed::At(ts.as_nanosecond()),
+            // Nanoseconds fit an i64 from 1677 to 2262.
+            Some(ts) => match i64::try_from(ts.as_nanosecond()) {
+                Ok(t) => Placed::At(t),
+                Err(_) => Placed::Invalid,
+            },
             None => Placed::Invalid,
         }
     }
@@ -229,13 +252,13 @@ fn observed_datetime(config: &TimeConfig, observed: u64) -> Option<DateTime> {
 
 /// The candidate nearest the read time.
 fn nearest<const N: usize>(candidates: [Placed; N], observed: u64) -> Placed {
-    let mut best: Option<i128> = None;
+    let mut best: Option<i64> = None;
     let mut unplaced = false;
     for c in candidates {
         match c {
             Placed::At(t) => {
-                let d = (t - observed as i128).abs();
-                if best.is_none_or(|b| d < (b - observed as i128).abs()) {
+                let d = (t as i128 - observed as i128).abs();
+                if best.is_none_or(|b| d < (b as i128 - observed as i128).abs()) {
                     best = Some(t);
                 }
             }
@@ -281,12 +304,13 @@ pub fn at(
 }
 
 /// `None`: not a time. `Some(None)`: a time that cannot be placed.
+#[inline]
 fn place(
     reading: Reading,
     shape: Shape,
     config: &TimeConfig,
     observed: u64,
-) -> Option<Option<i128>> {
+) -> Option<Option<i64>> {
     let placed = match reading {
         Reading::Civil(c) => c.place(config, observed),
         Reading::Instant(t) => Placed::At(t),
@@ -294,7 +318,9 @@ fn place(
     match placed {
         Placed::Invalid => None,
         Placed::Unplaced => Some(None),
-        Placed::At(t) if shape == Shape::Inferred && !config.believable(t, observed) => Some(None),
+        Placed::At(t) if shape == Shape::Inferred && !config.believable(t as i128, observed) => {
+            Some(None)
+        }
         Placed::At(t) => Some(Some(t)),
     }
 }
@@ -381,7 +407,7 @@ pub fn from_field_str(s: &str, config: &TimeConfig, observed: u64) -> Option<i12
     if len != bytes.len() {
         return None;
     }
-    place(reading, shape, config, observed)?
+    place(reading, shape, config, observed)?.map(i128::from)
 }
 
 /// A number from a field: seconds, ms, µs or ns since the epoch by magnitude
@@ -434,6 +460,7 @@ pub fn from_epoch_str(s: &str) -> Option<i128> {
     }
 }
 
+#[inline]
 fn digits(b: &[u8], at: usize, n: usize) -> Option<u32> {
     let slice = b.get(at..at + n)?;
     let mut v = 0u32;
@@ -447,6 +474,7 @@ fn digits(b: &[u8], at: usize, n: usize) -> Option<u32> {
 }
 
 /// 1 or 2 digits (a day or hour that may not be zero-padded); returns (value, len).
+#[inline]
 fn digits_1_2(b: &[u8], at: usize) -> Option<(u32, usize)> {
     let first = digits(b, at, 1)?;
     match digits(b, at + 1, 1) {
@@ -455,25 +483,58 @@ fn digits_1_2(b: &[u8], at: usize) -> Option<(u32, usize)> {
     }
 }
 
-fn month_name(b: &[u8], at: usize) -> Option<u8> {
-    let m = b.get(at..at + 3)?;
-    const MONTHS: [&[u8; 3]; 12] = [
-        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
-        b"Dec",
-    ];
-    MONTHS
-        .iter()
-        .position(|name| name.eq_ignore_ascii_case(m))
-        .map(|i| i as u8 + 1)
+/// Three letters, lowercased, as one number (one comparison per name).
+#[inline]
+fn three(b: &[u8], at: usize) -> Option<u32> {
+    let s = b.get(at..at + 3)?;
+    Some(u32::from_be_bytes([
+        0,
+        s[0].to_ascii_lowercase(),
+        s[1].to_ascii_lowercase(),
+        s[2].to_ascii_lowercase(),
+    ]))
 }
 
+const fn key(name: &[u8; 3]) -> u32 {
+    u32::from_be_bytes([0, name[0], name[1], name[2]])
+}
+
+#[inline]
+fn month_name(b: &[u8], at: usize) -> Option<u8> {
+    const MONTHS: [u32; 12] = [
+        key(b"jan"),
+        key(b"feb"),
+        key(b"mar"),
+        key(b"apr"),
+        key(b"may"),
+        key(b"jun"),
+        key(b"jul"),
+        key(b"aug"),
+        key(b"sep"),
+        key(b"oct"),
+        key(b"nov"),
+        key(b"dec"),
+    ];
+    let k = three(b, at)?;
+    MONTHS.iter().position(|&m| m == k).map(|i| i as u8 + 1)
+}
+
+#[inline]
 fn is_weekday(b: &[u8], at: usize) -> bool {
-    const DAYS: [&[u8; 3]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
-    b.get(at..at + 3)
-        .is_some_and(|d| DAYS.iter().any(|name| name.eq_ignore_ascii_case(d)))
+    const DAYS: [u32; 7] = [
+        key(b"mon"),
+        key(b"tue"),
+        key(b"wed"),
+        key(b"thu"),
+        key(b"fri"),
+        key(b"sat"),
+        key(b"sun"),
+    ];
+    three(b, at).is_some_and(|k| DAYS.contains(&k))
 }
 
 /// `HH:MM:SS[(.|,)fraction]` at `at`; returns (h, m, s, nanos, len).
+#[inline]
 fn clock(b: &[u8], at: usize, hour_may_be_short: bool) -> Option<(u8, u8, u8, u32, usize)> {
     let (hour, hlen) = if hour_may_be_short {
         digits_1_2(b, at)?
@@ -507,6 +568,7 @@ fn clock(b: &[u8], at: usize, hour_may_be_short: bool) -> Option<(u8, u8, u8, u3
 
 /// `.123` or `,123` at `at` (digits beyond nanoseconds are dropped); returns
 /// (nanos, len including the separator), (0, 0) when there is none.
+#[inline]
 fn fraction(b: &[u8], at: usize) -> (u32, usize) {
     if !matches!(b.get(at), Some(b'.' | b',')) || !b.get(at + 1).is_some_and(u8::is_ascii_digit) {
         return (0, 0);
@@ -574,6 +636,7 @@ const AMBIGUOUS_ZONES: &[&str] = &["CST", "CDT", "IST", "BST", "AST", "ADT"];
 
 /// `Z`, `±HH:MM`, `±HHMM`, `±HH`, or after a space `±HHMM`, `±HH:MM` or an
 /// abbreviation; returns the zone and its length.
+#[inline]
 fn zone(b: &[u8], at: usize) -> Option<(Zone, usize)> {
     match b.get(at)? {
         b'Z' | b'z' => Some((Zone::Fixed(0), 1)),
@@ -665,16 +728,20 @@ fn shape_at(b: &[u8], first: bool) -> Option<(Reading, usize, Shape)> {
             .map(|(c, len)| (Reading::Civil(c), len, Shape::Full));
     }
     if month_name(b, 0).is_some() {
-        if let Some((c, len)) = jul(b).or_else(|| month_day_year(b)) {
-            return Some((Reading::Civil(c), len, Shape::Full));
+        // Syslog's shape first: it is the common one and fails fast on the others.
+        if let Some((c, len)) = syslog(b) {
+            return Some((Reading::Civil(c), len, Shape::Syslog));
         }
-        return syslog(b).map(|(c, len)| (Reading::Civil(c), len, Shape::Syslog));
+        return jul(b)
+            .or_else(|| month_day_year(b))
+            .map(|(c, len)| (Reading::Civil(c), len, Shape::Full));
     }
     None
 }
 
 /// `YYYY-MM-DD[T ]HH:MM:SS[.f][zone]`, with `/` or `.` between the date's
 /// parts, MariaDB's space-padded hour, or DB2's `YYYY-MM-DD-HH.MM.SS.ffffff`.
+#[inline]
 fn ymd(b: &[u8]) -> Option<(Civil, usize)> {
     let year = digits(b, 0, 4)?;
     let sep = *b.get(4)?;
@@ -950,13 +1017,13 @@ fn number(b: &[u8]) -> Option<(Reading, usize, Shape)> {
             Some((Reading::Civil(civil), 13, Shape::Inferred))
         }
         10 => {
-            let secs: i128 = std::str::from_utf8(&b[..10]).ok()?.parse().ok()?;
+            let secs: i64 = std::str::from_utf8(&b[..10]).ok()?.parse().ok()?;
             let (nanos, frac_len) = match b.get(10) {
                 Some(b'.') => fraction(b, 10),
                 _ => (0, 0),
             };
             Some((
-                Reading::Instant(secs * 1_000_000_000 + nanos as i128),
+                Reading::Instant(secs.checked_mul(1_000_000_000)? + nanos as i64),
                 10 + frac_len,
                 Shape::Inferred,
             ))
@@ -986,8 +1053,12 @@ fn number(b: &[u8]) -> Option<(Reading, usize, Shape)> {
             Some((Reading::Civil(civil), len, Shape::Full))
         }
         13 => {
-            let millis: i128 = std::str::from_utf8(&b[..13]).ok()?.parse().ok()?;
-            Some((Reading::Instant(millis * 1_000_000), 13, Shape::Inferred))
+            let millis: i64 = std::str::from_utf8(&b[..13]).ok()?.parse().ok()?;
+            Some((
+                Reading::Instant(millis.checked_mul(1_000_000)?),
+                13,
+                Shape::Inferred,
+            ))
         }
         1 if b.get(1) == Some(&b'.') => {
             // zap's console encoder: seconds as a float in e-notation.
@@ -1002,7 +1073,7 @@ fn number(b: &[u8]) -> Option<(Reading, usize, Shape)> {
             }
             let secs: f64 = text.parse().ok()?;
             Some((
-                Reading::Instant(from_epoch_f64(secs)?),
+                Reading::Instant(i64::try_from(from_epoch_f64(secs)?).ok()?),
                 len,
                 Shape::Inferred,
             ))
@@ -1175,7 +1246,7 @@ mod tests {
 
     fn start(line: &str) -> Option<(i128, &str)> {
         at_line_start(line.as_bytes(), &TimeConfig::default(), OBSERVED)
-            .and_then(|f| Some((f.unix_nanos?, &line[f.start..f.end])))
+            .and_then(|f| Some((f.unix_nanos? as i128, &line[f.start..f.end])))
     }
 
     #[test]
@@ -1363,9 +1434,15 @@ mod tests {
     fn glog_and_cockroachdb() {
         let c = TimeConfig::default();
         let f = glog_at_start(b"E1125 14:00:00.500000   123 main.go:1] x", &c, OBSERVED).unwrap();
-        assert_eq!(f.unix_nanos, Some(nanos("2026-11-25T14:00:00.5Z")));
+        assert_eq!(
+            f.unix_nanos.map(i128::from),
+            Some(nanos("2026-11-25T14:00:00.5Z"))
+        );
         let f = glog_at_start(b"I261125 14:59:00.123456 1 server.go:1 x", &c, OBSERVED).unwrap();
-        assert_eq!(f.unix_nanos, Some(nanos("2026-11-25T14:59:00.123456Z")));
+        assert_eq!(
+            f.unix_nanos.map(i128::from),
+            Some(nanos("2026-11-25T14:59:00.123456Z"))
+        );
         assert_eq!(glog_at_start(b"I think so", &c, OBSERVED), None);
     }
 
@@ -1413,10 +1490,13 @@ mod tests {
             ..TimeConfig::default()
         };
         let f = at_line_start(b"2026-11-25 09:00:00 CST [1] LOG:  x", &chicago, OBSERVED).unwrap();
-        assert_eq!(f.unix_nanos, Some(nanos("2026-11-25T15:00:00Z")));
+        assert_eq!(
+            f.unix_nanos.map(i128::from),
+            Some(nanos("2026-11-25T15:00:00Z"))
+        );
         // An unknown capitalised word is not a zone.
         let f = at_line_start(b"2026-11-25 15:00:00 RAS KERNEL", &c, OBSERVED).unwrap();
-        assert_eq!((f.unix_nanos, f.end), (Some(OBSERVED as i128), 19));
+        assert_eq!((f.unix_nanos, f.end), (Some(OBSERVED as i64), 19));
     }
 
     #[test]
@@ -1425,7 +1505,10 @@ mod tests {
         let observed = nanos("2026-01-01T00:00:30Z") as u64;
         let found =
             at_line_start(b"Dec 31 23:59:50 h x: y", &TimeConfig::default(), observed).unwrap();
-        assert_eq!(found.unix_nanos, Some(nanos("2025-12-31T23:59:50Z")));
+        assert_eq!(
+            found.unix_nanos.map(i128::from),
+            Some(nanos("2025-12-31T23:59:50Z"))
+        );
         assert_eq!(found.shape, Shape::Syslog);
         // And a time of day just before midnight, read just after, is yesterday's.
         let found = at_line_start(
@@ -1434,7 +1517,10 @@ mod tests {
             observed,
         )
         .unwrap();
-        assert_eq!(found.unix_nanos, Some(nanos("2025-12-31T23:59:59.9Z")));
+        assert_eq!(
+            found.unix_nanos.map(i128::from),
+            Some(nanos("2025-12-31T23:59:59.9Z"))
+        );
     }
 
     #[test]
@@ -1444,10 +1530,16 @@ mod tests {
             ..TimeConfig::default()
         };
         let found = at_line_start(b"2026-11-25 16:00:00 x", &config, OBSERVED).unwrap();
-        assert_eq!(found.unix_nanos, Some(nanos("2026-11-25T15:00:00Z")));
+        assert_eq!(
+            found.unix_nanos.map(i128::from),
+            Some(nanos("2026-11-25T15:00:00Z"))
+        );
         // An explicit zone wins over the configured one.
         let found = at_line_start(b"2026-11-25T16:00:00Z x", &config, OBSERVED).unwrap();
-        assert_eq!(found.unix_nanos, Some(nanos("2026-11-25T16:00:00Z")));
+        assert_eq!(
+            found.unix_nanos.map(i128::from),
+            Some(nanos("2026-11-25T16:00:00Z"))
+        );
     }
 
     #[test]
