@@ -407,7 +407,7 @@ impl Scanner<'_> {
             }
             let value_start = pos + eq + 1 + (token.get(eq + 1) == Some(&b'"')) as usize;
             let value_end =
-                token_end - (token.last() == Some(&b'"') && token_end - 1 >= value_start) as usize;
+                token_end - (token.last() == Some(&b'"') && token_end > value_start) as usize;
             let number = severity::from_word(&line[value_start..value_end])?;
             return Some(level_at(number, value_start, value_end));
         }
