@@ -6,7 +6,10 @@
 //!
 //! - `split`: cutting a 1.2 MB read of the benchmark mix into lines.
 //! - `parse/*`: one line through the parser (format detection, fields,
-//!   severity, timestamp, multiline check), per shape.
+//!   severity, timestamp, multiline check), per shape: `text` (a leading
+//!   time and level), `text_deep` (the level after a file name, a date, a
+//!   time and a pid), `syslog` (a level after the host and tag), `json`,
+//!   `logfmt`, `plain` (no header).
 //! - `encode/*`: a 512-record batch into an OTLP request, with logwrap's
 //!   direct encoder and, for comparison, by building `opentelemetry-proto`'s
 //!   prost structs and encoding those.
@@ -29,6 +32,8 @@ const TEXT: &str = "2026-11-25T15:00:00.000123Z INFO  [main] com.example.api.Han
 const JSON: &str = r#"{"ts":"2026-11-25T15:00:00.000123Z","level":"warn","msg":"slow query","table":"orders","ms":812,"user":"u7","region":"eu1"}"#;
 const LOGFMT: &str = r#"time=2026-11-25T15:00:00.000123Z level=error msg="upstream failed" service=billing attempt=2 err="connection reset""#;
 const PLAIN: &str = "worker 3 processed batch 3 of queue emails in 3 ms; 3 retries; next poll in 250 ms; all good here, nothing to report";
+const TEXT_DEEP: &str = r#"nova-api.log.1.2026-11-25_13:53:08 2026-11-25 15:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-38101a0b-2096-447d-96ea-a692162415ae - - -] 10.11.10.1 "GET /v2/servers/detail HTTP/1.1" status: 200 len: 1893"#;
+const SYSLOG: &str = "Nov 25 15:00:00 web-1 sshd[24201]: error: kex_exchange_identification: Connection closed by remote host";
 
 /// Read time close to the lines' own timestamps, so they are believable.
 const OBSERVED: u64 = 1_795_618_800_100_000_000;
@@ -74,6 +79,8 @@ fn parse(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     for (name, text) in [
         ("text", TEXT),
+        ("text_deep", TEXT_DEEP),
+        ("syslog", SYSLOG),
         ("json", JSON),
         ("logfmt", LOGFMT),
         ("plain", PLAIN),

@@ -16,6 +16,7 @@ mod examples;
 mod exit_codes;
 mod faults;
 mod follow;
+mod formats;
 mod generate;
 mod hardening;
 mod lines;

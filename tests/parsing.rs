@@ -169,3 +169,132 @@ async fn parse_none_and_no_multiline_ship_lines_as_they_are() {
         "stream severity only"
     );
 }
+
+/// The issue's complaint, end to end: a program's INFO and WARN lines on
+/// stderr in the layouts common servers and libraries write keep their own
+/// level instead of the stream's ERROR, and their own time.
+#[tokio::test]
+async fn real_layouts_on_stderr_keep_their_level_and_time() {
+    let receiver = OtlpReceiver::start().await;
+    // Written with the current time in UTC, as each program's format string
+    // would (Python's strftime for the non-Python ones).
+    let script = r#"
+import logging, sys, time
+from datetime import datetime, timezone
+logging.Formatter.converter = time.gmtime
+now = datetime.now(timezone.utc)
+def out(line):
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+h = logging.StreamHandler(sys.stderr)
+h.setFormatter(logging.Formatter('%(asctime)s - %(name)s - %(levelname)s - %(message)s'))
+log = logging.getLogger("shop")
+log.addHandler(h)
+log.setLevel(logging.INFO)
+log.info("order 7 stored")
+log.warning("stock low for sku 42")
+out(now.strftime("%Y/%m/%d %H:%M:%S") + " [notice] 1#1: using the \"epoll\" event method")
+out("1:M " + now.strftime("%d %b %Y %H:%M:%S.") + "%03d" % (now.microsecond // 1000) + " * Ready to accept connections tcp")
+out(now.strftime("%Y-%m-%d %H:%M:%S.") + "%03d" % (now.microsecond // 1000) + " UTC [1] LOG:  database system is ready to accept connections")
+out("I" + now.strftime("%m%d %H:%M:%S.%f") + "       1 server.go:150] Version: v1.28.4")
+out(now.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (now.microsecond // 1000) + "  INFO 12345 --- [           main] o.s.b.w.embedded.tomcat.TomcatWebServer  : Tomcat started on port 8080 (http)")
+out("nova-api.log.1 " + now.strftime("%Y-%m-%d %H:%M:%S.") + "%03d" % (now.microsecond // 1000) + " 25746 INFO nova.osapi_compute.wsgi.server [req-1 - - -] GET /v2 200")
+"#;
+    let started = jiff::Timestamp::now().as_nanosecond();
+    let run = run_logwrap([
+        "--otlp-endpoint",
+        &receiver.endpoint(),
+        "--",
+        "python3",
+        "-c",
+        script,
+    ])
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr_text());
+    let ended = jiff::Timestamp::now().as_nanosecond();
+    let records = receiver.records();
+    let got: Vec<(String, i32, String)> = records
+        .iter()
+        .map(|r| (body_text(r), r.severity_number, r.severity_text.clone()))
+        .collect();
+    assert_eq!(records.len(), 8, "{got:#?}");
+    let expected = [
+        (9, "INFO"),
+        (13, "WARNING"),
+        (10, "notice"),
+        (10, "*"),
+        (9, "LOG"),
+        (9, "I"),
+        (9, "INFO"),
+        (9, "INFO"),
+    ];
+    for (r, (number, text)) in records.iter().zip(expected) {
+        assert_eq!(
+            (r.severity_number, r.severity_text.as_str()),
+            (number, text),
+            "{}",
+            body_text(r)
+        );
+        // The line's own time (whole seconds at least), not the read time.
+        let t = r.time_unix_nano as i128;
+        assert!(
+            t >= started - 1_000_000_000 && t <= ended,
+            "{}: time {t} outside the run",
+            body_text(r)
+        );
+    }
+}
+
+/// Level words in a message are words of the message: the line keeps the
+/// level its header names, or the stream's.
+#[tokio::test]
+async fn level_words_inside_a_message_do_not_change_the_severity() {
+    let receiver = OtlpReceiver::start().await;
+    let script = "echo 'request failed: user error count=0'; \
+echo 'Error rate is 0.1% today'; \
+echo '[main] WARN  c.e.Cache - user error count=0'; \
+echo 'upgrade finished, INFO: see docs' >&2; \
+echo 'ERROR payment failed; INFO: see docs' >&2; \
+echo '2026/11/28 09:14:02 http: TLS handshake error from 10.0.0.9:51234: EOF' >&2";
+    let run = run_logwrap([
+        "--otlp-endpoint",
+        &receiver.endpoint(),
+        "--no-multiline",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ])
+    .await;
+    assert_eq!(run.code, Some(0));
+    let records = receiver.records();
+    let by_body = |b: &str| {
+        records
+            .iter()
+            .find(|r| body_text(r) == b)
+            .map(|r| (r.severity_number, r.severity_text.clone()))
+            .unwrap_or_else(|| panic!("no record {b:?}"))
+    };
+    // stdout's default is INFO, stderr's ERROR.
+    assert_eq!(
+        by_body("request failed: user error count=0"),
+        (9, "INFO".into())
+    );
+    assert_eq!(by_body("Error rate is 0.1% today"), (9, "INFO".into()));
+    assert_eq!(
+        by_body("[main] WARN  c.e.Cache - user error count=0"),
+        (13, "WARN".into())
+    );
+    assert_eq!(
+        by_body("upgrade finished, INFO: see docs"),
+        (17, "ERROR".into())
+    );
+    assert_eq!(
+        by_body("ERROR payment failed; INFO: see docs"),
+        (17, "ERROR".into())
+    );
+    assert_eq!(
+        by_body("2026/11/28 09:14:02 http: TLS handshake error from 10.0.0.9:51234: EOF"),
+        (17, "ERROR".into())
+    );
+}

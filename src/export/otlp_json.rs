@@ -281,7 +281,9 @@ fn transcode_any_value(
             write_decimal(out, i.unsigned_abs());
             out.extend_from_slice(b"\"}");
         }
-        Some((4, FieldValue::Fixed64(d))) => write_any_value(out, &Value::Double(f64::from_bits(d))),
+        Some((4, FieldValue::Fixed64(d))) => {
+            write_any_value(out, &Value::Double(f64::from_bits(d)))
+        }
         Some((5, FieldValue::Len(list))) => {
             out.extend_from_slice(b"{\"arrayValue\":{\"values\":[");
             let mut first = true;
@@ -423,7 +425,10 @@ mod tests {
                 (Str::from("nan"), Value::Double(f64::NAN)),
                 (
                     Str::from("a"),
-                    Value::Array(vec![Value::Bool(true), Value::Bytes(Bytes::from_static(b"\xff"))]),
+                    Value::Array(vec![
+                        Value::Bool(true),
+                        Value::Bytes(Bytes::from_static(b"\xff")),
+                    ]),
                 ),
                 (Str::from("e"), Value::Empty),
             ]),
@@ -438,7 +443,8 @@ mod tests {
             index: 0,
             last: false,
         });
-        full.attributes.push((Str::from("k"), Value::Str(Str::from("v\n"))));
+        full.attributes
+            .push((Str::from("k"), Value::Str(Str::from("v\n"))));
         full.trace_id = [1; 16];
         full.span_id = [2; 8];
         full.flags = 1;

@@ -3,13 +3,14 @@
 //!
 //! | role | keys (first match wins; case-insensitive where marked *) |
 //! |---|---|
-//! | message (body) | `msg`, `message`, `@m`, `event` (structlog), `log` (Docker's JSON files), `short_message` (GELF), `MESSAGE` (journald), `@mt` |
-//! | level | `level`*, `lvl`*, `severity`*, `levelname`*, `loglevel`*, `log_level`*, `log.level`, `@l`, `severity_text` |
-//! | time | `ts`, `time`*, `timestamp`*, `@timestamp`, `@t`, `datetime`, `asctime`, `timeMillis` |
+//! | message (body) | `msg`, `message`*, `@m`, `@message` (hclog), `event` (structlog), `log` (Docker's JSON files), `short_message` (GELF), `MESSAGE` (journald), `@mt` |
+//! | level | `level`*, `lvl`*, `severity`*, `levelname`*, `loglevel`* (.NET's `LogLevel`), `log_level`*, `log.level` (ECS), `@l`, `@level` (hclog), `severity_text`, `PRIORITY` (journald), `s` (MongoDB: `I`, `W`, `D1`..) |
+//! | time | `ts`, `t` (Grafana; MongoDB's `{"$date": ...}`), `time`*, `timestamp`*, `@timestamp`, `@t`, `datetime`, `date_time` (ClickHouse), `asctime`, `timeMillis`, `__REALTIME_TIMESTAMP` (journald, µs) |
 //! | trace | `trace_id`, `traceId`, `traceid`, `trace.id`; `span_id`, `spanId`, `spanid`, `span.id`; `trace_flags`, `traceFlags`, `trace.flags`; `traceparent` (W3C) |
 //!
-//! A field is consumed only when its value means what the key says: a level
-//! that is no known level word or number, a time that does not parse or lies
+//! Levels may be words or numbers, as numbers or in strings (`30`, `"6"`:
+//! syslog 0-7, pino/bunyan 10-60). A field is consumed only when its value
+//! means what the key says: a level that is no known level word or number, a time that does not parse or lies
 //! outside the believable window, a trace id that is not 32 hex digits, all
 //! stay as ordinary attributes, so nothing is lost. Every other field becomes
 //! an attribute, nested objects as key-value lists.
@@ -23,6 +24,8 @@ enum Role {
     /// Message key with its priority (lower wins).
     Message(u8),
     Level,
+    /// MongoDB's one-letter `s`.
+    LetterLevel,
     Time,
     TraceId,
     SpanId,
@@ -32,26 +35,76 @@ enum Role {
 }
 
 fn role(key: &str) -> Role {
-    match key {
-        "msg" => return Role::Message(0),
-        "message" => return Role::Message(1),
-        "@m" => return Role::Message(2),
-        "event" => return Role::Message(3),
-        "log" => return Role::Message(4),
-        "short_message" => return Role::Message(5),
-        "MESSAGE" => return Role::Message(6),
-        "@mt" => return Role::Message(7),
-        "ts" | "@timestamp" | "@t" | "datetime" | "asctime" | "timeMillis" => return Role::Time,
-        "log.level" | "@l" | "severity_text" => return Role::Level,
-        "trace_id" | "traceId" | "traceid" | "trace.id" => return Role::TraceId,
-        "span_id" | "spanId" | "spanid" | "span.id" => return Role::SpanId,
-        "trace_flags" | "traceFlags" | "trace.flags" => return Role::TraceFlags,
-        "traceparent" => return Role::TraceParent,
-        _ => {}
+    // Every field of every structured line asks: the length decides first,
+    // so a key that means nothing costs a comparison or two.
+    let exact = match key.len() {
+        1 => match key {
+            "s" => Role::LetterLevel,
+            "t" => Role::Time,
+            _ => Role::Other,
+        },
+        2 => match key {
+            "ts" | "@t" => Role::Time,
+            "@m" => Role::Message(2),
+            "@l" => Role::Level,
+            _ => Role::Other,
+        },
+        3 => match key {
+            "msg" => Role::Message(0),
+            "log" => Role::Message(4),
+            "@mt" => Role::Message(7),
+            _ => Role::Other,
+        },
+        5 => match key {
+            "event" => Role::Message(3),
+            _ => Role::Other,
+        },
+        6 => match key {
+            "@level" => Role::Level,
+            "spanId" | "spanid" => Role::SpanId,
+            _ => Role::Other,
+        },
+        7 => match key {
+            "MESSAGE" => Role::Message(6),
+            "asctime" => Role::Time,
+            "traceId" | "traceid" => Role::TraceId,
+            "span_id" | "span.id" => Role::SpanId,
+            _ => Role::Other,
+        },
+        8 => match key {
+            "@message" => Role::Message(2),
+            "datetime" => Role::Time,
+            "PRIORITY" => Role::Level,
+            "trace_id" | "trace.id" => Role::TraceId,
+            _ => Role::Other,
+        },
+        9 => match key {
+            "log.level" => Role::Level,
+            "date_time" => Role::Time,
+            _ => Role::Other,
+        },
+        10 => match key {
+            "@timestamp" | "timeMillis" => Role::Time,
+            "traceFlags" => Role::TraceFlags,
+            _ => Role::Other,
+        },
+        11 => match key {
+            "trace_flags" | "trace.flags" => Role::TraceFlags,
+            "traceparent" => Role::TraceParent,
+            _ => Role::Other,
+        },
+        13 => match key {
+            "short_message" => Role::Message(5),
+            "severity_text" => Role::Level,
+            _ => Role::Other,
+        },
+        20 if key == "__REALTIME_TIMESTAMP" => Role::Time,
+        _ => Role::Other,
+    };
+    if exact != Role::Other || key.len() > 9 || key.len() < 3 {
+        return exact;
     }
-    if key.len() > 9 {
-        return Role::Other;
-    }
+    // The keys read in any case.
     let mut lower = [0u8; 9];
     for (d, s) in lower.iter_mut().zip(key.bytes()) {
         *d = s.to_ascii_lowercase();
@@ -59,6 +112,7 @@ fn role(key: &str) -> Role {
     match &lower[..key.len()] {
         b"level" | b"lvl" | b"severity" | b"levelname" | b"loglevel" | b"log_level" => Role::Level,
         b"time" | b"timestamp" => Role::Time,
+        b"message" => Role::Message(1),
         _ => Role::Other,
     }
 }
@@ -67,12 +121,15 @@ fn role(key: &str) -> Role {
 pub struct Fields<'a> {
     time_config: &'a TimeConfig,
     observed: u64,
-    message: Option<(u8, Value)>,
+    /// The best message field so far: its priority, key and value.
+    message: Option<(u8, Str, Value)>,
     severity: Option<Severity>,
     time: Option<i128>,
     trace_id: Option<[u8; 16]>,
     span_id: Option<[u8; 8]>,
     flags: Option<u32>,
+    /// Serilog's compact JSON (CLEF): a line without `@l` is Information.
+    clef: bool,
     pub attributes: Vec<(Str, Value)>,
 }
 
@@ -99,6 +156,7 @@ impl<'a> Fields<'a> {
             trace_id: None,
             span_id: None,
             flags: None,
+            clef: false,
             attributes: scratch,
         }
     }
@@ -118,8 +176,21 @@ impl<'a> Fields<'a> {
     /// Takes one field; later duplicates of a key replace earlier ones.
     pub fn add(&mut self, key: Str, value: Value) {
         let consumed = match role(key.as_str()) {
-            Role::Message(priority) => self.take_message(priority, value),
+            Role::Message(priority) => {
+                // Serilog's compact JSON names its message `@m` or `@mt`.
+                if matches!(priority, 2 | 7) && key.as_str() != "@message" {
+                    self.clef = true;
+                }
+                match self.take_message(priority, key, value) {
+                    Ok(()) => return,
+                    Err((key, value)) => {
+                        self.attribute(key, value);
+                        return;
+                    }
+                }
+            }
             Role::Level if self.severity.is_none() => self.take_level(value),
+            Role::LetterLevel if self.severity.is_none() => self.take_letter_level(value),
             Role::Time if self.time.is_none() => self.take_time(value),
             Role::TraceId if self.trace_id.is_none() => hex_field::<16>(&value)
                 .map(|id| self.trace_id = Some(id))
@@ -150,23 +221,23 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn take_message(&mut self, priority: u8, value: Value) -> Result<(), Value> {
+    fn take_message(&mut self, priority: u8, key: Str, value: Value) -> Result<(), (Str, Value)> {
         if !matches!(value, Value::Str(_)) {
-            return Err(value);
+            return Err((key, value));
         }
         match self.message.take() {
-            Some((held, old)) if held <= priority => {
-                self.message = Some((held, old));
-                Err(value)
+            Some((held, held_key, old)) if held <= priority => {
+                self.message = Some((held, held_key, old));
+                Err((key, value))
             }
-            Some((held, old)) => {
+            Some((_, held_key, old)) => {
                 // The better key arrived later: the earlier one becomes an attribute.
-                self.message = Some((priority, value));
-                self.attribute(Str::from_static(message_key(held)), old);
+                self.message = Some((priority, key, value));
+                self.attribute(held_key, old);
                 Ok(())
             }
             None => {
-                self.message = Some((priority, value));
+                self.message = Some((priority, key, value));
                 Ok(())
             }
         }
@@ -187,19 +258,46 @@ impl<'a> Fields<'a> {
         }
     }
 
+    fn take_letter_level(&mut self, value: Value) -> Result<(), Value> {
+        match &value {
+            Value::Str(s) => match severity::from_letter_field(s.as_bytes()) {
+                Some(number) => {
+                    self.severity = Some(Severity {
+                        number,
+                        text: s.clone(),
+                    });
+                    Ok(())
+                }
+                None => Err(value),
+            },
+            _ => Err(value),
+        }
+    }
+
     fn take_time(&mut self, value: Value) -> Result<(), Value> {
-        let t = match &value {
-            Value::Str(s) => timestamp::from_field_str(s.as_str(), self.time_config, self.observed),
-            Value::Int(i) => timestamp::from_epoch_i64(*i),
-            Value::Double(d) => timestamp::from_epoch_f64(*d),
-            _ => None,
-        };
+        let t = self.time_of(&value);
         match t {
             Some(t) if self.time_config.believable(t, self.observed) => {
                 self.time = Some(t);
                 Ok(())
             }
             _ => Err(value),
+        }
+    }
+
+    fn time_of(&self, value: &Value) -> Option<i128> {
+        match value {
+            Value::Str(s) => timestamp::from_field_str(s.as_str(), self.time_config, self.observed),
+            Value::Int(i) => timestamp::from_epoch_i64(*i),
+            Value::Double(d) => timestamp::from_epoch_f64(*d),
+            // MongoDB's extended JSON: `{"$date": "2026-11-28T09:14:02.123+00:00"}`.
+            Value::Map(entries) => match entries.as_slice() {
+                [(key, inner)] if key.as_str() == "$date" && !matches!(inner, Value::Map(_)) => {
+                    self.time_of(inner)
+                }
+                _ => None,
+            },
+            _ => None,
         }
     }
 
@@ -227,20 +325,26 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// True when a level field was found.
+    /// True when a level field was found (or CLEF's implied one).
     pub fn has_level(&self) -> bool {
-        self.severity.is_some()
+        self.severity.is_some() || self.clef
     }
 
     /// Writes what was found into `record`. Without a message field the body
     /// stays what the caller set (the whole line).
     /// Moves what was found into `record`; returns the scratch list, empty.
     pub fn finish(mut self, record: &mut Record) -> Vec<(Str, Value)> {
-        if let Some((_, body)) = self.message.take() {
+        if let Some((_, _, body)) = self.message.take() {
             record.body = body;
         }
         if let Some(severity) = self.severity.take() {
             record.severity = severity;
+        } else if self.clef {
+            // "An implicit Information level is assumed if not present" (CLEF).
+            record.severity = Severity {
+                number: crate::record::SeverityNumber::INFO,
+                text: Str::from_static("Information"),
+            };
         }
         if let Some(t) = self.time {
             record.time_unix_nano = t as u64;
@@ -259,19 +363,6 @@ impl<'a> Fields<'a> {
         record.attributes = self.attributes.drain(..).collect();
         self.attributes
     }
-}
-
-fn message_key(priority: u8) -> &'static str {
-    [
-        "msg",
-        "message",
-        "@m",
-        "event",
-        "log",
-        "short_message",
-        "MESSAGE",
-        "@mt",
-    ][priority as usize]
 }
 
 fn hex_field<const N: usize>(value: &Value) -> Option<[u8; N]> {
@@ -364,6 +455,50 @@ mod tests {
     }
 
     #[test]
+    fn program_specific_keys() {
+        // MongoDB 4.4+: a one-letter level and extended-JSON time.
+        let r = apply(vec![
+            (
+                "t",
+                Value::Map(vec![(
+                    Str::from("$date"),
+                    s("2026-11-25T14:59:00.123+00:00"),
+                )]),
+            ),
+            ("s", s("W")),
+            ("c", s("NETWORK")),
+            ("msg", s("slow")),
+        ]);
+        assert_eq!((r.severity.number.0, r.severity.text.as_str()), (13, "W"));
+        assert_eq!(r.time_unix_nano, OBSERVED - 59_877_000_000);
+        // journald's JSON export: syslog priority and µs in strings.
+        let r = apply(vec![
+            ("__REALTIME_TIMESTAMP", s("1795618799000000")),
+            ("PRIORITY", s("3")),
+            ("MESSAGE", s("unit failed")),
+        ]);
+        assert_eq!(r.severity.number, SeverityNumber::ERROR);
+        assert_eq!(r.time_unix_nano, OBSERVED - 1_000_000_000);
+        // hclog JSON and .NET's JSON console formatter.
+        let r = apply(vec![("@level", s("warn")), ("@message", s("m"))]);
+        assert_eq!(
+            (r.severity.number, &r.body),
+            (SeverityNumber::WARN, &s("m"))
+        );
+        let r = apply(vec![("LogLevel", s("Information")), ("Message", s("up"))]);
+        assert_eq!(
+            (r.severity.number, &r.body),
+            (SeverityNumber::INFO, &s("up"))
+        );
+        // A numeric level in a string (logfmt has no numbers).
+        let r = apply(vec![("level", s("50"))]);
+        assert_eq!(r.severity.number, SeverityNumber::ERROR);
+        // `s` that is not a level stays.
+        let r = apply(vec![("s", s("hello"))]);
+        assert_eq!(r.severity, Severity::unset());
+    }
+
+    #[test]
     fn unusable_values_stay_attributes() {
         let r = apply(vec![
             ("level", s("loud")),
@@ -422,6 +557,14 @@ mod tests {
             ("@timestamp", Role::Time),
             ("Timestamp", Role::Time),
             ("event", Role::Message(3)),
+            ("Message", Role::Message(1)),
+            ("@message", Role::Message(2)),
+            ("@level", Role::Level),
+            ("LogLevel", Role::Level),
+            ("PRIORITY", Role::Level),
+            ("s", Role::LetterLevel),
+            ("t", Role::Time),
+            ("__REALTIME_TIMESTAMP", Role::Time),
             ("@m", Role::Message(2)),
             ("user", Role::Other),
         ] {

@@ -274,7 +274,7 @@ mod tests {
             (
                 r#"{"asctime":"2026-11-25 15:00:00,123","levelname":"CRITICAL","message":"down"}"#,
                 "down",
-                18,
+                21,
                 "CRITICAL",
             ),
             // log4j2 JsonLayout

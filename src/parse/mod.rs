@@ -17,9 +17,10 @@
 //! - Structured lines map their fields with [`fields`]: message → body,
 //!   level → severity, time → Timestamp, trace ids → TraceId/SpanId/Flags,
 //!   everything else → attributes.
-//! - Text lines: a leading [`timestamp`] sets Timestamp; a level word where
-//!   programs put one ([`severity`]) sets SeverityNumber, with SeverityText
-//!   the word as written. No level: the stream's default severity.
+//! - Text lines: the line's [`header`] (the fields before the message) gives
+//!   the Timestamp ([`timestamp`]) and the level ([`severity`]), with
+//!   SeverityText the level as written. No level: the stream's default
+//!   severity.
 //! - A time outside the believable window (`--timestamp-max-age`,
 //!   `--timestamp-max-ahead`) is not used as Timestamp: text keeps it in the
 //!   attribute `logwrap.original_time` (structured lines keep their field),
@@ -35,6 +36,7 @@
 
 pub mod ansi;
 pub mod fields;
+pub mod header;
 pub mod json;
 pub mod logfmt;
 pub mod multiline;
@@ -131,6 +133,18 @@ struct Pending {
     /// The first line named a level of WARN or worse itself (not the
     /// stream's default): a trace written with it belongs to it.
     reports_problem: bool,
+    /// The first line is a PostgreSQL message (`LEVEL:  text`): its
+    /// `DETAIL:`, `HINT:`, `STATEMENT:` lines join it.
+    takes_details: bool,
+}
+
+/// What parsing one line found besides the record.
+#[derive(Clone, Copy, Default)]
+struct Found {
+    /// The line named its own level.
+    level: bool,
+    /// The level was PostgreSQL's `LEVEL:  ` (two spaces after the colon).
+    postgres: bool,
 }
 
 /// Turns the lines of one stream into records.
@@ -195,17 +209,23 @@ impl Parser {
         if let Some(p) = self.pending.as_mut() {
             let time = &self.config.time;
             let looks_like_start = || {
-                timestamp::at_line_start(&text, time, line.observed_unix_nano()).is_some()
-                    || severity::find_in_text(&text, 0).is_some()
+                let h = header::scan(&text, time, line.observed_unix_nano());
+                h.time.is_some() || h.level.is_some()
             };
+            let detail =
+                || p.takes_details && header::scan(&text, time, line.observed_unix_nano()).detail;
             // A trace header arriving with a warning or error it explains.
             let same_read = p.last_observed == line.observed_unix_nano() && p.reports_problem;
             let fits = p.lines < self.config.multiline_max_lines
                 && p.bytes + p.blanks + 1 + text.len() <= self.config.multiline_max_bytes;
-            if fits
-                && let Some(context) =
-                    multiline::continues(p.context, &text, looks_like_start, same_read)
-            {
+            let continued = if fits && detail() {
+                Some(p.context)
+            } else if fits {
+                multiline::continues(p.context, &text, looks_like_start, same_read)
+            } else {
+                None
+            };
+            if let Some(context) = continued {
                 if p.context == Context::JulHeader && set_jul_severity(&mut p.record, &text) {
                     p.reports_problem = p.record.severity.number >= SeverityNumber::WARN;
                 }
@@ -226,9 +246,10 @@ impl Parser {
         let context = multiline::context_of_start(&text);
         let bytes = text.len();
         let observed = line.observed_unix_nano();
-        let (record, level_found) = self.parse_line_detected(&line, text);
+        let (record, found) = self.parse_line_detected(&line, text);
         self.pending = Some(Pending {
-            reports_problem: level_found && record.severity.number >= SeverityNumber::WARN,
+            reports_problem: found.level && record.severity.number >= SeverityNumber::WARN,
+            takes_details: found.postgres,
             record,
             extra: Vec::new(),
             lines: 1,
@@ -266,8 +287,8 @@ impl Parser {
         self.parse_line_detected(line, text).0
     }
 
-    /// One line → a record, and whether the line named its own level.
-    fn parse_line_detected(&self, line: &Line, text: Bytes) -> (Record, bool) {
+    /// One line → a record, and what the line said of itself.
+    fn parse_line_detected(&self, line: &Line, text: Bytes) -> (Record, Found) {
         let utf8 = line.is_utf8() && (!self.config.strip_ansi || text.len() == line.bytes().len());
         let mut record = Record::new(
             line.stream(),
@@ -281,20 +302,32 @@ impl Parser {
         let mode = self.mode;
         if matches!(mode, ParseMode::Auto | ParseMode::Json)
             && first == Some(b'{')
-            && let Some(found) =
+            && let Some(level) =
                 self.structured(&mut record, &text, utf8, observed, json::parse_object)
         {
             keep_original(&mut record, &text);
-            return (record, found);
+            return (
+                record,
+                Found {
+                    level,
+                    postgres: false,
+                },
+            );
         }
         if matches!(mode, ParseMode::Auto | ParseMode::Logfmt)
             && memchr::memchr(b'=', &text).is_some()
-            && let Some(found) = self.structured(&mut record, &text, utf8, observed, logfmt::parse)
+            && let Some(level) = self.structured(&mut record, &text, utf8, observed, logfmt::parse)
         {
             keep_original(&mut record, &text);
-            return (record, found);
+            return (
+                record,
+                Found {
+                    level,
+                    postgres: false,
+                },
+            );
         }
-        let mut found = false;
+        let mut found = Found::default();
         if matches!(mode, ParseMode::Auto | ParseMode::Text) {
             found = self.text(&mut record, &text, observed);
         }
@@ -329,42 +362,44 @@ impl Parser {
         Some(level_found)
     }
 
-    /// Timestamp and level of a plain text line; true if it named a level.
-    fn text(&self, record: &mut Record, text: &Bytes, observed: u64) -> bool {
-        let mut level_from = 0;
-        if let Some(t) = timestamp::at_line_start(text, &self.config.time, observed) {
-            level_from = t.end;
-            if t.syslog {
-                level_from = skip_syslog_host(text, t.end);
-            }
-            if self.config.time.believable(t.unix_nanos, observed) {
-                record.time_unix_nano = t.unix_nanos as u64;
-            } else if let Ok(original) = Str::from_utf8(text.slice(t.start..t.end)) {
-                record
-                    .attributes
-                    .push((Str::from_static(ORIGINAL_TIME), Value::Str(original)));
+    /// Timestamp and level of a plain text line, from its header.
+    fn text(&self, record: &mut Record, text: &Bytes, observed: u64) -> Found {
+        let header = header::scan(text, &self.config.time, observed);
+        if let Some(t) = header.time {
+            match t.unix_nanos {
+                Some(ns) if self.config.time.believable(ns as i128, observed) => {
+                    record.time_unix_nano = ns as u64;
+                }
+                // A time written out in full but not believable (or not
+                // placeable) is kept as written; an inferred reading that is
+                // not believable was never known to be a time.
+                _ if t.shape != timestamp::Shape::Inferred => {
+                    if let Ok(original) = Str::from_utf8(text.slice(t.start..t.end)) {
+                        record
+                            .attributes
+                            .push((Str::from_static(ORIGINAL_TIME), Value::Str(original)));
+                    }
+                }
+                _ => {}
             }
         }
-        if let Some(found) = severity::find_in_text(text, level_from)
+        if let Some(found) = header.level
             && let Ok(word) = Str::from_utf8(text.slice(found.start..found.end))
         {
             record.severity = Severity {
                 number: found.number,
                 text: word,
             };
-            return true;
+            let postgres = text[found.end..].starts_with(b":  ")
+                && text[found.start..found.end]
+                    .iter()
+                    .all(u8::is_ascii_uppercase);
+            return Found {
+                level: true,
+                postgres,
+            };
         }
-        false
-    }
-}
-
-/// After a syslog timestamp comes the host name; the level search starts after it.
-fn skip_syslog_host(text: &[u8], from: usize) -> usize {
-    let rest = &text[from..];
-    let start = rest.iter().position(|b| *b != b' ').unwrap_or(rest.len());
-    match memchr::memchr(b' ', &rest[start..]) {
-        Some(i) => from + start + i,
-        None => text.len(),
+        Found::default()
     }
 }
 

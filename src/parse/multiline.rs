@@ -8,7 +8,7 @@
 //!
 //! | context (set by the first line) | continues with |
 //! |---|---|
-//! | any | indented lines; `Caused by:`, `Suppressed:`, `... N more`; a lone closing bracket |
+//! | any | indented lines; `Caused by:`, `Suppressed:`, `... N more`, Elixir's `** (Error) ...`; a lone closing bracket |
 //! | a line that named a level of WARN or worse, same read | Python's `Traceback (most recent call last):`, a Java exception line (`java.lang.X: msg`): a logger printing the message then the trace writes both at once |
 //! | Python traceback | its frames, then the `Name: message` line; after it, `During handling of the above exception…` / `The above exception was the direct cause…` and the next traceback |
 //! | Go `panic:` / `fatal error:` | everything (`goroutine N [...]:`, frames, blank lines) until a line with its own timestamp or level |
@@ -136,7 +136,11 @@ pub fn continues(
 
 /// Java/Kotlin trace markers and closing brackets of pretty-printed values.
 fn is_marker(line: &[u8]) -> bool {
-    if line.starts_with(b"Caused by: ") || line.starts_with(b"Suppressed: ") {
+    // Elixir's and Erlang's `** (RuntimeError) boom` under a crash report.
+    if line.starts_with(b"Caused by: ")
+        || line.starts_with(b"Suppressed: ")
+        || line.starts_with(b"** (")
+    {
         return true;
     }
     if line.starts_with(b"... ") && line.ends_with(b" more") {
