@@ -58,7 +58,7 @@ const LIST_VALUES: u8 = tag(1, LEN);
 pub const SPLIT_ID: &str = "logwrap.split.id";
 pub const SPLIT_INDEX: &str = "logwrap.split.index";
 pub const SPLIT_LAST: &str = "logwrap.split.last";
-const IOSTREAM: &str = "log.iostream";
+pub const IOSTREAM: &str = "log.iostream";
 /// The semantic convention for "the complete original log record"; carried
 /// only by encoders made [`RecordEncoder::with_original`].
 pub const ORIGINAL: &str = "log.record.original";
@@ -318,7 +318,8 @@ fn text(chunk: &Bytes, range: std::ops::Range<usize>) -> Result<Str, DecodeError
     Str::from_utf8(chunk.slice(range)).map_err(|_| DecodeError("a string is not UTF-8"))
 }
 
-fn read_record(chunk: &Bytes, range: std::ops::Range<usize>) -> Result<Record, DecodeError> {
+/// Reads one `LogRecord` (its payload's range in `chunk`) back into a record.
+pub fn read_record(chunk: &Bytes, range: std::ops::Range<usize>) -> Result<Record, DecodeError> {
     let mut r = Record::new(Stream::Lifecycle, 0, Value::Empty);
     let mut split = (None, None, None);
     for field in FieldReader::new(chunk, range) {
@@ -367,7 +368,8 @@ fn read_record(chunk: &Bytes, range: std::ops::Range<usize>) -> Result<Record, D
 /// not recurse without bound.
 const MAX_DEPTH: usize = 128;
 
-fn read_any_value(chunk: &Bytes, range: std::ops::Range<usize>) -> Result<Value, DecodeError> {
+/// Reads one `AnyValue` (its payload's range in `chunk`).
+pub fn read_any_value(chunk: &Bytes, range: std::ops::Range<usize>) -> Result<Value, DecodeError> {
     read_any_value_at(chunk, range, 0)
 }
 

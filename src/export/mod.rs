@@ -152,6 +152,7 @@ impl Exporter {
         let records = match self {
             Exporter::OtlpHttp(e) => return e.send(batch).await,
             Exporter::OtlpGrpc(e) => return e.send(batch).await,
+            Exporter::Loki(e) => return e.send(batch).await,
             _ => batch.read().map_err(|e| ExportError::Permanent {
                 reason: format!("the batch's encoded records cannot be read back: {e}"),
             })?,

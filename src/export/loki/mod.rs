@@ -109,8 +109,25 @@ impl LokiExporter {
         })
     }
 
+    /// Sends a batch: its records read from the chunks' fields in place.
+    pub async fn send(&self, batch: &crate::batch::Batch) -> Result<Accepted, ExportError> {
+        let chunks: Vec<bytes::Bytes> = batch.chunks.iter().map(|c| c.bytes.clone()).collect();
+        self.send_grouped(|| self.group_chunks(&chunks)).await
+    }
+
+    /// Sends records (`logwrap check`, the dropped notice).
     pub async fn export(&self, records: &[Record]) -> Result<Accepted, ExportError> {
-        let streams = self.group(records);
+        self.send_grouped(|| Ok(self.group(records))).await
+    }
+
+    async fn send_grouped(
+        &self,
+        group: impl Fn() -> Result<Streams, crate::encode::DecodeError>,
+    ) -> Result<Accepted, ExportError> {
+        let unreadable = |e: crate::encode::DecodeError| ExportError::Permanent {
+            reason: format!("the batch's encoded records cannot be read back: {e}"),
+        };
+        let streams = group().map_err(unreadable)?;
         match self.push(&streams).await {
             Err(ExportError::Permanent { reason })
                 if self.structured_metadata.load(Ordering::Relaxed)
@@ -124,7 +141,7 @@ impl LokiExporter {
                 );
                 self.structured_metadata.store(false, Ordering::Relaxed);
                 // Lines and labels change without metadata: group again.
-                self.push(&self.group(records)).await
+                self.push(&group().map_err(unreadable)?).await
             }
             other => other,
         }

@@ -7,8 +7,13 @@ use std::sync::atomic::Ordering;
 
 use base64::Engine;
 
+use bytes::Bytes;
+
 use super::LokiExporter;
 use super::config::LabelValue;
+use crate::encode::DecodeError;
+use crate::encode::log_record::{read_any_value, read_record, record_ranges};
+use crate::encode::wire::{FieldReader, FieldValue};
 use crate::encode::wire::{
     LEN, VARINT, field_len, put_bytes_field, put_len_field, put_varint, tag, varint_len,
 };
@@ -130,11 +135,28 @@ fn put_value(arena: &mut Vec<u8>, v: &Value) -> Range<usize> {
 impl LokiExporter {
     /// Groups records by label set, entries of each stream in time order
     /// with strictly increasing timestamps.
+    /// Groups records by label set, entries of each stream in time order
+    /// with strictly increasing timestamps (for callers that hold records:
+    /// `logwrap check`, the dropped notice, tests).
     pub(super) fn group(&self, records: &[Record]) -> Streams {
+        let mut chunk = crate::encode::ChunkBuilder::with_original();
+        for r in records {
+            chunk.append(r);
+        }
+        let chunk = chunk.take().unwrap_or_default();
+        self.group_chunks(std::slice::from_ref(&chunk.bytes))
+            .expect("records just encoded read back")
+    }
+
+    /// Groups the records of chunks (our own protobuf `LogRecord`s), reading
+    /// their fields in place: no record is rebuilt, unless a label needs
+    /// one of its attributes.
+    pub(super) fn group_chunks(&self, chunks: &[Bytes]) -> Result<Streams, DecodeError> {
         let with_metadata = self.structured_metadata.load(Ordering::Relaxed);
+        let records: usize = chunks.iter().map(|c| c.len() / 128).sum();
         let mut b = Streams {
-            arena: Vec::with_capacity(records.len() * 160),
-            pairs: Vec::with_capacity(records.len() * 8),
+            arena: Vec::with_capacity(chunks.iter().map(|c| c.len() * 2).sum()),
+            pairs: Vec::with_capacity(records * 8),
             resource: 0..0,
             streams: Vec::new(),
         };
@@ -155,45 +177,51 @@ impl LokiExporter {
             .any(|l| matches!(l.value, LabelValue::Attribute(_)))
             || (self.config.level_label && !with_metadata);
         let mut key = String::new();
-        for r in records {
-            let stream = if dynamic || b.streams.is_empty() {
-                let labels = self.labels_of(r, with_metadata);
-                key.clear();
-                selector_into(&mut key, &labels);
-                match b.streams.iter().position(|s| s.selector == key) {
-                    Some(i) => i,
-                    None => {
-                        b.streams.push(Stream {
-                            selector: key.clone(),
-                            labels,
-                            entries: Vec::new(),
-                        });
-                        b.streams.len() - 1
+        for chunk in chunks {
+            for range in record_ranges(chunk) {
+                let range = range?;
+                let w = WireRecord::read(chunk, range.clone())?;
+                let stream = if dynamic || b.streams.is_empty() {
+                    let labels = if dynamic {
+                        self.labels_of(&read_record(chunk, range)?, with_metadata)
+                    } else {
+                        self.labels_of(
+                            &Record::new(crate::record::Stream::Lifecycle, 0, Value::Empty),
+                            true,
+                        )
+                    };
+                    key.clear();
+                    selector_into(&mut key, &labels);
+                    match b.streams.iter().position(|s| s.selector == key) {
+                        Some(i) => i,
+                        None => {
+                            b.streams.push(Stream {
+                                selector: key.clone(),
+                                labels,
+                                entries: Vec::new(),
+                            });
+                            b.streams.len() - 1
+                        }
                     }
-                }
-            } else {
-                0
-            };
-            let line = if !with_metadata && !r.original.is_empty() {
-                // The fields travel in the line, as the program wrote it.
-                put(&mut b.arena, r.original.as_bytes())
-            } else {
-                put_line(&mut b.arena, &r.body)
-            };
-            let first = b.pairs.len();
-            if with_metadata {
-                self.put_metadata(r, &mut b.arena, &mut b.pairs);
-            }
-            let entry = Entry {
-                timestamp: if r.time_unix_nano != 0 {
-                    r.time_unix_nano
                 } else {
-                    r.observed_unix_nano
-                },
-                line,
-                pairs: first..b.pairs.len(),
-            };
-            b.streams[stream].entries.push(entry);
+                    0
+                };
+                let line = match (&w.original, with_metadata) {
+                    // The fields travel in the line, as the program wrote it.
+                    (Some(original), false) => put(&mut b.arena, &chunk[original.clone()]),
+                    _ => put_wire_line(&mut b.arena, chunk, w.body.clone())?,
+                };
+                let first = b.pairs.len();
+                if with_metadata {
+                    self.put_wire_metadata(chunk, &w, &mut b.arena, &mut b.pairs)?;
+                }
+                let entry = Entry {
+                    timestamp: if w.time != 0 { w.time } else { w.observed },
+                    line,
+                    pairs: first..b.pairs.len(),
+                };
+                b.streams[stream].entries.push(entry);
+            }
         }
         let mut last_timestamp = self
             .last_timestamp
@@ -212,7 +240,101 @@ impl LokiExporter {
                 *last = e.timestamp;
             }
         }
-        b
+        Ok(b)
+    }
+
+    /// Writes a record's own structured metadata (not the resource's) into
+    /// the arena and its pairs, from its wire fields.
+    fn put_wire_metadata(
+        &self,
+        chunk: &Bytes,
+        w: &WireRecord,
+        arena: &mut Vec<u8>,
+        pairs: &mut Vec<(Range<usize>, Range<usize>)>,
+    ) -> Result<(), DecodeError> {
+        let mut pair = |arena: &mut Vec<u8>, name: &str, value: Range<usize>| {
+            let name = put(arena, name.as_bytes());
+            pairs.push((name, value));
+        };
+        if let Some(text) = w.text.clone().filter(|t| !t.is_empty()) {
+            let v = put(arena, &chunk[text]);
+            pair(arena, "level", v);
+        }
+        if w.number != 0 {
+            let v = put_decimal(arena, w.number);
+            pair(arena, "severity_number", v);
+        }
+        if let Some(iostream) = w.iostream.clone() {
+            let v = put(arena, &chunk[iostream]);
+            pair(arena, "log_iostream", v);
+        }
+        if let Some(event) = w.event.clone().filter(|e| !e.is_empty()) {
+            let v = put(arena, &chunk[event]);
+            pair(arena, "event_name", v);
+        }
+        if let Some(id) = w
+            .trace
+            .clone()
+            .filter(|r| r.len() == 16 && chunk[r.clone()] != [0; 16])
+        {
+            let v = put(arena, hex(&chunk[id]).as_bytes());
+            pair(arena, "trace_id", v);
+        }
+        if let Some(id) = w
+            .span
+            .clone()
+            .filter(|r| r.len() == 8 && chunk[r.clone()] != [0; 8])
+        {
+            let v = put(arena, hex(&chunk[id]).as_bytes());
+            pair(arena, "span_id", v);
+        }
+        if let (Some(id), Some(index), Some(last)) = w.split {
+            let v = put_decimal(arena, id);
+            pair(arena, "logwrap_split_id", v);
+            let v = put_decimal(arena, index);
+            pair(arena, "logwrap_split_index", v);
+            let v = put(arena, if last { b"true" } else { b"false" });
+            pair(arena, "logwrap_split_last", v);
+        }
+        if w.time != 0 {
+            let v = put_decimal(arena, w.observed);
+            pair(arena, "observed_timestamp", v);
+        }
+        // The record's attributes, then (when encoded) the resource's, in
+        // that order on the wire: the order changes how well snappy
+        // compresses a push (measured at 3% of the bytes).
+        let own = pairs.len();
+        let Some(run) = w.attributes.clone() else {
+            return Ok(());
+        };
+        for field in FieldReader::new(chunk, run) {
+            let (6, FieldValue::Len(kv)) = field? else {
+                continue;
+            };
+            let (key, value) = key_value_ranges(chunk, kv)?;
+            let k = &chunk[key];
+            if is_carried(k) {
+                continue;
+            }
+            let start = arena.len();
+            arena.extend(k.iter().map(|&c| if c == b'.' { b'_' } else { c }));
+            let candidate = start..arena.len();
+            let taken = |arena: &[u8], pairs: &[(Range<usize>, Range<usize>)], n: &[u8]| {
+                self.reserved.iter().any(|r| r.as_bytes() == n)
+                    || pairs[own..].iter().any(|(x, _)| &arena[x.clone()] == n)
+            };
+            let name = if taken(arena, pairs, &arena[candidate.clone()]) {
+                let base = String::from_utf8_lossy(&arena[candidate.clone()]).into_owned();
+                arena.truncate(start);
+                let free = free_name(base, |n| taken(arena, pairs, n.as_bytes()));
+                put(arena, free.as_bytes())
+            } else {
+                candidate
+            };
+            let value = put_wire_value(arena, chunk, value)?;
+            pairs.push((name, value));
+        }
+        Ok(())
     }
 
     fn labels_of(&self, r: &Record, with_metadata: bool) -> Labels {
@@ -246,83 +368,6 @@ impl LokiExporter {
         }
         labels.sort();
         labels
-    }
-
-    /// Writes a record's own structured metadata (not the resource's) into
-    /// the arena and its pairs.
-    fn put_metadata(
-        &self,
-        r: &Record,
-        arena: &mut Vec<u8>,
-        pairs: &mut Vec<(Range<usize>, Range<usize>)>,
-    ) {
-        let mut pair = |arena: &mut Vec<u8>, name: &str, value: Range<usize>| {
-            let name = put(arena, name.as_bytes());
-            pairs.push((name, value));
-        };
-        if !r.severity.text.is_empty() {
-            let v = put(arena, r.severity.text.as_bytes());
-            pair(arena, "level", v);
-        }
-        if r.severity.number.0 != 0 {
-            let v = put_decimal(arena, u64::from(r.severity.number.0));
-            pair(arena, "severity_number", v);
-        }
-        if let Some(iostream) = r.stream.iostream() {
-            let v = put(arena, iostream.as_bytes());
-            pair(arena, "log_iostream", v);
-        }
-        if !r.event_name.is_empty() {
-            let v = put(arena, r.event_name.as_bytes());
-            pair(arena, "event_name", v);
-        }
-        if r.trace_id != [0; 16] {
-            let v = put(arena, hex(&r.trace_id).as_bytes());
-            pair(arena, "trace_id", v);
-        }
-        if r.span_id != [0; 8] {
-            let v = put(arena, hex(&r.span_id).as_bytes());
-            pair(arena, "span_id", v);
-        }
-        if let Some(s) = &r.split {
-            let v = put_decimal(arena, s.id);
-            pair(arena, "logwrap_split_id", v);
-            let v = put_decimal(arena, u64::from(s.index));
-            pair(arena, "logwrap_split_index", v);
-            let v = put(arena, if s.last { b"true" } else { b"false" });
-            pair(arena, "logwrap_split_last", v);
-        }
-        if r.time_unix_nano != 0 {
-            let v = put_decimal(arena, r.observed_unix_nano);
-            pair(arena, "observed_timestamp", v);
-        }
-        // The record's attributes, then (when encoded) the resource's, in
-        // that order on the wire: the order changes how well snappy
-        // compresses a push (measured at 3% of the bytes).
-        let own = pairs.len();
-        for (k, v) in &r.attributes {
-            let start = arena.len();
-            arena.extend(
-                k.as_bytes()
-                    .iter()
-                    .map(|&c| if c == b'.' { b'_' } else { c }),
-            );
-            let candidate = start..arena.len();
-            let taken = |arena: &[u8], pairs: &[(Range<usize>, Range<usize>)], n: &[u8]| {
-                self.reserved.iter().any(|r| r.as_bytes() == n)
-                    || pairs[own..].iter().any(|(x, _)| &arena[x.clone()] == n)
-            };
-            let name = if taken(arena, pairs, &arena[candidate.clone()]) {
-                let base = String::from_utf8_lossy(&arena[candidate.clone()]).into_owned();
-                arena.truncate(start);
-                let free = free_name(base, |n| taken(arena, pairs, n.as_bytes()));
-                put(arena, free.as_bytes())
-            } else {
-                candidate
-            };
-            let value = put_value(arena, v);
-            pairs.push((name, value));
-        }
     }
 
     /// A record's structured metadata as it is sent (its own, then the
@@ -419,6 +464,180 @@ pub(super) fn stringify(v: &Value) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The fields of one `LogRecord` a push needs, as ranges in its chunk.
+pub(super) struct WireRecord {
+    time: u64,
+    observed: u64,
+    number: u64,
+    text: Option<Range<usize>>,
+    body: Option<Range<usize>>,
+    /// The run of attribute fields.
+    attributes: Option<Range<usize>>,
+    trace: Option<Range<usize>>,
+    span: Option<Range<usize>>,
+    event: Option<Range<usize>>,
+    /// The string values of the attributes logwrap carries as fields of
+    /// their own: `log.iostream`, `log.record.original`, `logwrap.split.*`.
+    iostream: Option<Range<usize>>,
+    original: Option<Range<usize>>,
+    split: (Option<u64>, Option<u64>, Option<bool>),
+}
+
+impl WireRecord {
+    fn read(chunk: &[u8], range: Range<usize>) -> Result<Self, DecodeError> {
+        let mut w = WireRecord {
+            time: 0,
+            observed: 0,
+            number: 0,
+            text: None,
+            body: None,
+            attributes: None,
+            trace: None,
+            span: None,
+            event: None,
+            iostream: None,
+            original: None,
+            split: (None, None, None),
+        };
+        let mut reader = FieldReader::new(chunk, range.clone());
+        let mut field_start = range.start;
+        while let Some(field) = reader.next() {
+            match field? {
+                (1, FieldValue::Fixed64(t)) => w.time = t,
+                (2, FieldValue::Varint(n)) => w.number = n,
+                (3, FieldValue::Len(r)) => w.text = Some(r),
+                (5, FieldValue::Len(r)) => w.body = Some(r),
+                (6, FieldValue::Len(kv)) => {
+                    let (key, value) = key_value_ranges(chunk, kv.clone())?;
+                    let string = || any_string(chunk, value.clone());
+                    match &chunk[key] {
+                        b"log.iostream" => w.iostream = string()?,
+                        b"log.record.original" => w.original = string()?,
+                        b"logwrap.split.id" => w.split.0 = any_int(chunk, value.clone())?,
+                        b"logwrap.split.index" => w.split.1 = any_int(chunk, value.clone())?,
+                        b"logwrap.split.last" => {
+                            w.split.2 = any_int(chunk, value.clone())?.map(|b| b != 0)
+                        }
+                        _ => {}
+                    }
+                    w.attributes = Some(
+                        w.attributes
+                            .clone()
+                            .map_or(field_start..kv.end, |a| a.start..kv.end),
+                    );
+                }
+                (9, FieldValue::Len(r)) => w.trace = Some(r),
+                (10, FieldValue::Len(r)) => w.span = Some(r),
+                (11, FieldValue::Fixed64(t)) => w.observed = t,
+                (12, FieldValue::Len(r)) => w.event = Some(r),
+                _ => {}
+            }
+            field_start = reader.position();
+        }
+        Ok(w)
+    }
+}
+
+/// The attributes logwrap carries as fields of their own (not metadata).
+fn is_carried(key: &[u8]) -> bool {
+    matches!(
+        key,
+        b"log.iostream"
+            | b"log.record.original"
+            | b"logwrap.split.id"
+            | b"logwrap.split.index"
+            | b"logwrap.split.last"
+    )
+}
+
+/// A `KeyValue`'s key and value payload ranges.
+fn key_value_ranges(
+    chunk: &[u8],
+    range: Range<usize>,
+) -> Result<(Range<usize>, Range<usize>), DecodeError> {
+    let (mut key, mut value) = (0..0, 0..0);
+    for field in FieldReader::new(chunk, range) {
+        match field? {
+            (1, FieldValue::Len(r)) => key = r,
+            (2, FieldValue::Len(r)) => value = r,
+            _ => {}
+        }
+    }
+    Ok((key, value))
+}
+
+/// The string an `AnyValue` holds, if it is one.
+fn any_string(chunk: &[u8], range: Range<usize>) -> Result<Option<Range<usize>>, DecodeError> {
+    let mut found = None;
+    for field in FieldReader::new(chunk, range) {
+        if let (1, FieldValue::Len(r)) = field? {
+            found = Some(r);
+        }
+    }
+    Ok(found)
+}
+
+/// The integer (or bool) an `AnyValue` holds, if it is one.
+fn any_int(chunk: &[u8], range: Range<usize>) -> Result<Option<u64>, DecodeError> {
+    let mut found = None;
+    for field in FieldReader::new(chunk, range) {
+        if let (2 | 3, FieldValue::Varint(v)) = field? {
+            found = Some(v);
+        }
+    }
+    Ok(found)
+}
+
+/// A body as a Loki line (text: bytes that are not UTF-8 as lossy UTF-8).
+fn put_wire_line(
+    arena: &mut Vec<u8>,
+    chunk: &Bytes,
+    body: Option<Range<usize>>,
+) -> Result<Range<usize>, DecodeError> {
+    let Some(body) = body else {
+        return Ok(put(arena, b""));
+    };
+    let mut field = None;
+    for f in FieldReader::new(chunk, body.clone()) {
+        field = Some(f?);
+    }
+    Ok(match field {
+        None => put(arena, b""),
+        Some((1, FieldValue::Len(r))) => put_utf8(arena, &chunk[r]),
+        Some((7, FieldValue::Len(r))) => put(arena, String::from_utf8_lossy(&chunk[r]).as_bytes()),
+        Some(_) => put_line(arena, &read_any_value(chunk, body)?),
+    })
+}
+
+/// A metadata value from its `AnyValue`: strings as they are, the rest as
+/// [`put_value`] writes them.
+fn put_wire_value(
+    arena: &mut Vec<u8>,
+    chunk: &Bytes,
+    value: Range<usize>,
+) -> Result<Range<usize>, DecodeError> {
+    let mut field = None;
+    for f in FieldReader::new(chunk, value.clone()) {
+        field = Some(f?);
+    }
+    Ok(match field {
+        None => put(arena, b""),
+        Some((1, FieldValue::Len(r))) => put_utf8(arena, &chunk[r]),
+        Some((3, FieldValue::Varint(i))) if (i as i64) >= 0 => put_decimal(arena, i),
+        Some((2, FieldValue::Varint(b))) => put(arena, if b != 0 { b"true" } else { b"false" }),
+        Some(_) => put_value(arena, &read_any_value(chunk, value)?),
+    })
+}
+
+/// Text that must be UTF-8 (Loki's lines and metadata are strings): as it
+/// is when it is, lossy otherwise (our encoder never writes anything else).
+fn put_utf8(arena: &mut Vec<u8>, bytes: &[u8]) -> Range<usize> {
+    match std::str::from_utf8(bytes) {
+        Ok(_) => put(arena, bytes),
+        Err(_) => put(arena, String::from_utf8_lossy(bytes).as_bytes()),
+    }
 }
 
 // ---- protobuf ------------------------------------------------------------
