@@ -151,6 +151,12 @@ impl Line {
         &self.bytes
     }
 
+    /// The line's bytes, the line given up (saves a reference count
+    /// round-trip per line on the parser's path).
+    pub fn into_bytes(self) -> Bytes {
+        self.bytes
+    }
+
     /// True when the bytes are valid UTF-8.
     pub fn is_utf8(&self) -> bool {
         self.utf8

@@ -12,9 +12,9 @@
 use bytes::Bytes;
 
 /// The line without escape sequences; the same `Bytes` when there are none.
-pub fn strip(line: &Bytes) -> Bytes {
-    if memchr::memchr(0x1b, line).is_none() {
-        return line.clone();
+pub fn strip(line: Bytes) -> Bytes {
+    if memchr::memchr(0x1b, &line).is_none() {
+        return line;
     }
     let b = &line[..];
     let mut out = Vec::with_capacity(b.len());
@@ -70,7 +70,7 @@ mod tests {
     use super::*;
 
     fn s(input: &[u8]) -> Vec<u8> {
-        strip(&Bytes::copy_from_slice(input)).to_vec()
+        strip(Bytes::copy_from_slice(input)).to_vec()
     }
 
     #[test]
@@ -87,7 +87,7 @@ mod tests {
     #[test]
     fn text_without_escapes_is_not_copied() {
         let line = Bytes::from_static(b"plain text");
-        let out = strip(&line);
+        let out = strip(line.clone());
         assert_eq!(out.as_ptr(), line.as_ptr());
     }
 
