@@ -237,6 +237,8 @@ impl<'a> Fields<'a> {
     /// Takes one field of the line; later duplicates of a key replace
     /// earlier ones. Pieces of the line become [`Str`]s only if kept.
     pub fn add_field(&mut self, key: Text<'a>, value: FieldValue<'a>) {
+        // The checks look at the value in place and keep (slice) only what
+        // they consume: a field that stays an attribute is moved once.
         let consumed = match role(key.as_str()) {
             Role::Message(priority) => {
                 // Serilog's compact JSON names its message `@m` or `@mt`.
@@ -250,37 +252,31 @@ impl<'a> Fields<'a> {
                         }
                         return;
                     }
-                    other => Err(other),
+                    other => {
+                        self.attribute_field(key, other);
+                        return;
+                    }
                 }
             }
-            Role::Level if self.severity.is_none() => self.take_level(value),
-            Role::LetterLevel if self.severity.is_none() => self.take_letter_level(value),
-            Role::Time if self.time.is_none() => self.take_time(value),
-            Role::TraceId if self.trace_id.is_none() => match hex_field::<16>(&value) {
-                Some(id) => {
-                    self.trace_id = Some(id);
-                    Ok(())
-                }
-                None => Err(value),
-            },
-            Role::SpanId if self.span_id.is_none() => match hex_field::<8>(&value) {
-                Some(id) => {
-                    self.span_id = Some(id);
-                    Ok(())
-                }
-                None => Err(value),
-            },
-            Role::TraceFlags if self.flags.is_none() => match flags_field(&value) {
-                Some(f) => {
-                    self.flags = Some(f);
-                    Ok(())
-                }
-                None => Err(value),
-            },
-            Role::TraceParent if self.trace_id.is_none() => self.take_traceparent(value),
-            _ => Err(value),
+            Role::Level if self.severity.is_none() => self.take_level(&value),
+            Role::LetterLevel if self.severity.is_none() => self.take_letter_level(&value),
+            Role::Time if self.time.is_none() => self.take_time(&value),
+            Role::TraceId if self.trace_id.is_none() => {
+                self.trace_id = hex_field::<16>(&value);
+                self.trace_id.is_some()
+            }
+            Role::SpanId if self.span_id.is_none() => {
+                self.span_id = hex_field::<8>(&value);
+                self.span_id.is_some()
+            }
+            Role::TraceFlags if self.flags.is_none() => {
+                self.flags = flags_field(&value);
+                self.flags.is_some()
+            }
+            Role::TraceParent if self.trace_id.is_none() => self.take_traceparent(&value),
+            _ => false,
         };
-        if let Err(value) = consumed {
+        if !consumed {
             self.attribute_field(key, value);
         }
     }
@@ -334,52 +330,51 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn take_level(&mut self, value: FieldValue<'a>) -> Result<(), FieldValue<'a>> {
-        let number = match &value {
-            FieldValue::Text(t) => severity::from_word(t.as_str().as_bytes().trim_ascii()),
-            FieldValue::Value(Value::Int(i)) => severity::from_number(*i),
-            FieldValue::Value(_) => None,
-        };
-        let Some(number) = number else {
-            return Err(value);
-        };
-        let text = match value {
-            FieldValue::Text(t) => keep(self.line, t),
-            FieldValue::Value(Value::Int(i)) => Str::from(i.to_string()),
-            FieldValue::Value(_) => unreachable!("only words and integers are levels"),
-        };
-        self.severity = Some(Severity { number, text });
-        Ok(())
-    }
-
-    fn take_letter_level(&mut self, value: FieldValue<'a>) -> Result<(), FieldValue<'a>> {
-        let number = match &value {
-            FieldValue::Text(t) => severity::from_letter_field(t.as_str().as_bytes()),
-            FieldValue::Value(_) => None,
-        };
-        match (number, value) {
-            (Some(number), FieldValue::Text(t)) => {
-                self.severity = Some(Severity {
-                    number,
-                    text: keep(self.line, t),
-                });
-                Ok(())
+    fn take_level(&mut self, value: &FieldValue<'a>) -> bool {
+        let found = match value {
+            FieldValue::Text(t) => severity::from_word(t.as_str().as_bytes().trim_ascii())
+                .map(|n| (n, keep_ref(self.line, t))),
+            FieldValue::Value(Value::Int(i)) => {
+                severity::from_number(*i).map(|n| (n, Str::from(i.to_string())))
             }
-            (_, value) => Err(value),
+            FieldValue::Value(_) => None,
+        };
+        match found {
+            Some((number, text)) => {
+                self.severity = Some(Severity { number, text });
+                true
+            }
+            None => false,
         }
     }
 
-    fn take_time(&mut self, value: FieldValue<'a>) -> Result<(), FieldValue<'a>> {
-        let t = match &value {
+    fn take_letter_level(&mut self, value: &FieldValue<'a>) -> bool {
+        let FieldValue::Text(t) = value else {
+            return false;
+        };
+        match severity::from_letter_field(t.as_str().as_bytes()) {
+            Some(number) => {
+                self.severity = Some(Severity {
+                    number,
+                    text: keep_ref(self.line, t),
+                });
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn take_time(&mut self, value: &FieldValue<'a>) -> bool {
+        let t = match value {
             FieldValue::Text(t) => self.time_of_str(t.as_str()),
             FieldValue::Value(v) => self.time_of(v),
         };
         match t {
             Some(t) if self.time_config.believable(t, self.observed) => {
                 self.time = Some(t);
-                Ok(())
+                true
             }
-            _ => Err(value),
+            _ => false,
         }
     }
 
@@ -403,10 +398,10 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn take_traceparent(&mut self, value: FieldValue<'a>) -> Result<(), FieldValue<'a>> {
+    fn take_traceparent(&mut self, value: &FieldValue<'a>) -> bool {
         // version-traceid-spanid-flags, e.g. 00-4bf9...-00f0...-01
-        let FieldValue::Text(s) = &value else {
-            return Err(value);
+        let FieldValue::Text(s) = value else {
+            return false;
         };
         let mut parts = s.as_str().split('-');
         let (Some(_version), Some(trace), Some(span), Some(flags), None) = (
@@ -416,7 +411,7 @@ impl<'a> Fields<'a> {
             parts.next(),
             parts.next(),
         ) else {
-            return Err(value);
+            return false;
         };
         match (
             hex::<16>(trace),
@@ -427,9 +422,9 @@ impl<'a> Fields<'a> {
                 self.trace_id = Some(t);
                 self.span_id = Some(sp);
                 self.flags = Some(f as u32);
-                Ok(())
+                true
             }
-            _ => Err(value),
+            _ => false,
         }
     }
 
@@ -470,6 +465,14 @@ impl<'a> Fields<'a> {
         // more would be held (and counted) for nothing.
         record.attributes = self.attributes.drain(..).collect();
         self.attributes
+    }
+}
+
+/// [`keep`] of a borrowed `text` (a clone when it is already a [`Str`]).
+fn keep_ref(line: &Bytes, text: &Text<'_>) -> Str {
+    match text {
+        Text::Line(s) => keep(line, Text::Line(s)),
+        Text::Str(s) => s.clone(),
     }
 }
 

@@ -230,22 +230,18 @@ impl<'a> Scanner<'a> {
     /// A string whose opening quote was consumed: a piece of the line, or
     /// decoded when it has escapes.
     fn string(&mut self) -> Option<Text<'a>> {
-        let b = self.text.as_bytes();
         let start = self.at;
-        let mut i = start;
-        loop {
-            match *b.get(i)? {
-                b'"' => {
-                    self.at = i + 1;
-                    return Some(Text::Line(&self.text[start..i]));
-                }
-                b'\\' => {
-                    self.at = i;
-                    return self.decode(start).map(|s| Text::Str(Str::from(s)));
-                }
-                0..0x20 => return None,
-                _ => i += 1,
+        let end = special_byte(self.text.as_bytes(), start)?;
+        match self.text.as_bytes()[end] {
+            b'"' => {
+                self.at = end + 1;
+                Some(Text::Line(&self.text[start..end]))
             }
+            b'\\' => {
+                self.at = end;
+                self.decode(start).map(|s| Text::Str(Str::from(s)))
+            }
+            _ => None,
         }
     }
 
@@ -298,6 +294,32 @@ impl<'a> Scanner<'a> {
             }
         }
     }
+}
+
+/// The index of the first `"`, `\` or control character at or after `at`:
+/// where a string ends, needs decoding, or is invalid. Eight bytes at a time
+/// (the classic "has zero byte" bit trick: its lowest flagged byte is exact,
+/// and it is the only one used).
+fn special_byte(b: &[u8], mut at: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(at..at + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let backslash = w ^ (ONES * u64::from(b'\\'));
+        let hits = ((quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (w.wrapping_sub(ONES * 0x20) & !w))
+            & HIGH;
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    b.get(at..)?
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .map(|i| at + i)
 }
 
 /// The character of a `\u` escape whose four hex digits start at `at`, and
