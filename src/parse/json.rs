@@ -940,7 +940,7 @@ mod tests {
                 if i > 0 {
                     out.push_str(self.pick(&[",", ",", ", ", " ,"]));
                 }
-                if self.next() % 2 == 0 {
+                if self.next().is_multiple_of(2) {
                     out.push_str(self.pick(&[
                         "\"msg\"",
                         "\"level\"",
