@@ -103,7 +103,13 @@ fn role(key: &str) -> Role {
         20 if key == "__REALTIME_TIMESTAMP" => Role::Time,
         _ => Role::Other,
     };
-    if exact != Role::Other || key.len() > 9 || key.len() < 3 {
+    // The keys read in any case start with l, s, t or m: most attribute
+    // keys stop here.
+    if exact != Role::Other
+        || key.len() > 9
+        || key.len() < 3
+        || !matches!(key.as_bytes()[0] | 0x20, b'l' | b's' | b't' | b'm')
+    {
         return exact;
     }
     // The keys read in any case.
