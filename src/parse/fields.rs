@@ -54,11 +54,17 @@ fn role(key: &str) -> Role {
         3 => match key {
             "msg" => Role::Message(0),
             "log" => Role::Message(4),
+            "lvl" => Role::Level,
             "@mt" => Role::Message(7),
+            _ => Role::Other,
+        },
+        4 => match key {
+            "time" => Role::Time,
             _ => Role::Other,
         },
         5 => match key {
             "event" => Role::Message(3),
+            "level" => Role::Level,
             _ => Role::Other,
         },
         6 => match key {
@@ -68,6 +74,7 @@ fn role(key: &str) -> Role {
         },
         7 => match key {
             "MESSAGE" => Role::Message(6),
+            "message" => Role::Message(1),
             "asctime" => Role::Time,
             "traceId" | "traceid" => Role::TraceId,
             "span_id" | "span.id" => Role::SpanId,
@@ -77,11 +84,13 @@ fn role(key: &str) -> Role {
             "@message" => Role::Message(2),
             "datetime" => Role::Time,
             "PRIORITY" => Role::Level,
+            "severity" | "loglevel" => Role::Level,
             "trace_id" | "trace.id" => Role::TraceId,
             _ => Role::Other,
         },
         9 => match key {
-            "log.level" => Role::Level,
+            "log.level" | "levelname" | "log_level" => Role::Level,
+            "timestamp" => Role::Time,
             "date_time" => Role::Time,
             _ => Role::Other,
         },
@@ -103,8 +112,9 @@ fn role(key: &str) -> Role {
         20 if key == "__REALTIME_TIMESTAMP" => Role::Time,
         _ => Role::Other,
     };
-    // The keys read in any case start with l, s, t or m: most attribute
-    // keys stop here.
+    // The keys read in any case, written otherwise than in lower case (their
+    // lower-case forms are above). They start with l, s, t or m: most
+    // attribute keys stop here.
     if exact != Role::Other
         || key.len() > 9
         || key.len() < 3
@@ -688,6 +698,20 @@ mod tests {
     fn key_names_per_library() {
         for (key, role_) in [
             ("levelname", Role::Level),
+            ("level", Role::Level),
+            ("lvl", Role::Level),
+            ("Lvl", Role::Level),
+            ("severity", Role::Level),
+            ("loglevel", Role::Level),
+            ("log_level", Role::Level),
+            ("LOG_LEVEL", Role::Level),
+            ("time", Role::Time),
+            ("TIME", Role::Time),
+            ("timestamp", Role::Time),
+            ("message", Role::Message(1)),
+            ("MESSAGE", Role::Message(6)),
+            ("table", Role::Other),
+            ("Msg", Role::Other),
             ("LEVEL", Role::Level),
             ("Severity", Role::Level),
             ("log.level", Role::Level),
