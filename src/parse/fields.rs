@@ -15,6 +15,8 @@
 //! stay as ordinary attributes, so nothing is lost. Every other field becomes
 //! an attribute, nested objects as key-value lists.
 
+use bytes::Bytes;
+
 use crate::parse::severity;
 use crate::parse::timestamp::{self, TimeConfig};
 use crate::record::{Record, Severity, Str, Value};
@@ -52,11 +54,17 @@ fn role(key: &str) -> Role {
         3 => match key {
             "msg" => Role::Message(0),
             "log" => Role::Message(4),
+            "lvl" => Role::Level,
             "@mt" => Role::Message(7),
+            _ => Role::Other,
+        },
+        4 => match key {
+            "time" => Role::Time,
             _ => Role::Other,
         },
         5 => match key {
             "event" => Role::Message(3),
+            "level" => Role::Level,
             _ => Role::Other,
         },
         6 => match key {
@@ -66,6 +74,7 @@ fn role(key: &str) -> Role {
         },
         7 => match key {
             "MESSAGE" => Role::Message(6),
+            "message" => Role::Message(1),
             "asctime" => Role::Time,
             "traceId" | "traceid" => Role::TraceId,
             "span_id" | "span.id" => Role::SpanId,
@@ -75,11 +84,13 @@ fn role(key: &str) -> Role {
             "@message" => Role::Message(2),
             "datetime" => Role::Time,
             "PRIORITY" => Role::Level,
+            "severity" | "loglevel" => Role::Level,
             "trace_id" | "trace.id" => Role::TraceId,
             _ => Role::Other,
         },
         9 => match key {
-            "log.level" => Role::Level,
+            "log.level" | "levelname" | "log_level" => Role::Level,
+            "timestamp" => Role::Time,
             "date_time" => Role::Time,
             _ => Role::Other,
         },
@@ -101,7 +112,14 @@ fn role(key: &str) -> Role {
         20 if key == "__REALTIME_TIMESTAMP" => Role::Time,
         _ => Role::Other,
     };
-    if exact != Role::Other || key.len() > 9 || key.len() < 3 {
+    // The keys read in any case, written otherwise than in lower case (their
+    // lower-case forms are above). They start with l, s, t or m: most
+    // attribute keys stop here.
+    if exact != Role::Other
+        || key.len() > 9
+        || key.len() < 3
+        || !matches!(key.as_bytes()[0] | 0x20, b'l' | b's' | b't' | b'm')
+    {
         return exact;
     }
     // The keys read in any case.
@@ -117,12 +135,45 @@ fn role(key: &str) -> Role {
     }
 }
 
+/// A key or string value as a parser found it: still a piece of the line, or
+/// already a string of its own (decoded escapes, or a caller's [`Str`]).
+///
+/// Most fields of a line are consumed (message, level, time) or dropped, and
+/// only attributes and the few kept values need a [`Str`]: slicing the
+/// line's shared `Bytes` costs a reference-count increment and, later, a
+/// decrement, so pieces stay `&str` until [`Fields`] knows it keeps them.
+#[derive(Debug)]
+pub enum Text<'a> {
+    /// A piece of the line given to [`Fields::reusing`].
+    Line(&'a str),
+    Str(Str),
+}
+
+impl Text<'_> {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Text::Line(s) => s,
+            Text::Str(s) => s.as_str(),
+        }
+    }
+}
+
+/// A field's value as a parser found it: a string not yet taken from the
+/// line, or any other value.
+#[derive(Debug)]
+pub enum FieldValue<'a> {
+    Text(Text<'a>),
+    Value(Value),
+}
+
 /// Collects the fields of one structured line.
 pub struct Fields<'a> {
     time_config: &'a TimeConfig,
     observed: u64,
+    /// The line whose pieces arrive as [`Text::Line`].
+    line: &'a Bytes,
     /// The best message field so far: its priority, key and value.
-    message: Option<(u8, Str, Value)>,
+    message: Option<(u8, Text<'a>, Text<'a>)>,
     severity: Option<Severity>,
     time: Option<i128>,
     trace_id: Option<[u8; 16]>,
@@ -133,23 +184,29 @@ pub struct Fields<'a> {
     pub attributes: Vec<(Str, Value)>,
 }
 
+/// The line of fields that only ever receive [`Text::Str`].
+static NO_LINE: Bytes = Bytes::new();
+
 impl<'a> Fields<'a> {
+    /// Fields fed whole [`Str`]s and [`Value`]s (no line to slice).
     pub fn new(time_config: &'a TimeConfig, observed: u64) -> Self {
-        Fields::reusing(time_config, observed, Vec::new())
+        Fields::reusing(time_config, observed, &NO_LINE, Vec::new())
     }
 
-    /// Collects into `scratch` (emptied first), a list the caller keeps from
-    /// line to line, so a line that turns out not to parse allocates nothing
-    /// and one that does gets an exact-size list.
+    /// Collects the fields of `line` into `scratch` (emptied first), a list
+    /// the caller keeps from line to line, so a line that turns out not to
+    /// parse allocates nothing and one that does gets an exact-size list.
     pub fn reusing(
         time_config: &'a TimeConfig,
         observed: u64,
+        line: &'a Bytes,
         mut scratch: Vec<(Str, Value)>,
     ) -> Self {
         scratch.clear();
         Fields {
             time_config,
             observed,
+            line,
             message: None,
             severity: None,
             time: None,
@@ -161,10 +218,21 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// True when `text` is the line these fields were made for (its very
+    /// bytes, not a copy): only its pieces may be given as [`Text::Line`].
+    pub fn reads(&self, text: &str) -> bool {
+        std::ptr::eq(text.as_bytes(), &self.line[..])
+    }
+
+    /// `text` as a [`Str`] (a slice of the line when it is a piece of it).
+    pub fn keep(&self, text: Text<'a>) -> Str {
+        keep(self.line, text)
+    }
+
     /// Forgets everything taken so far (the line turned out not to parse).
     pub fn clear(&mut self) {
         let scratch = std::mem::take(&mut self.attributes);
-        *self = Fields::reusing(self.time_config, self.observed, scratch);
+        *self = Fields::reusing(self.time_config, self.observed, self.line, scratch);
     }
 
     /// The scratch list back, for the next line.
@@ -175,56 +243,91 @@ impl<'a> Fields<'a> {
 
     /// Takes one field; later duplicates of a key replace earlier ones.
     pub fn add(&mut self, key: Str, value: Value) {
+        let value = match value {
+            Value::Str(s) => FieldValue::Text(Text::Str(s)),
+            other => FieldValue::Value(other),
+        };
+        self.add_field(Text::Str(key), value);
+    }
+
+    /// Takes one field of the line; later duplicates of a key replace
+    /// earlier ones. Pieces of the line become [`Str`]s only if kept.
+    pub fn add_field(&mut self, key: Text<'a>, value: FieldValue<'a>) {
+        // The checks look at the value in place and keep (slice) only what
+        // they consume: a field that stays an attribute is moved once.
         let consumed = match role(key.as_str()) {
             Role::Message(priority) => {
                 // Serilog's compact JSON names its message `@m` or `@mt`.
                 if matches!(priority, 2 | 7) && key.as_str() != "@message" {
                     self.clef = true;
                 }
-                match self.take_message(priority, key, value) {
-                    Ok(()) => return,
-                    Err((key, value)) => {
-                        self.attribute(key, value);
+                match value {
+                    FieldValue::Text(text) => {
+                        if let Err((key, text)) = self.take_message(priority, key, text) {
+                            self.attribute_field(key, FieldValue::Text(text));
+                        }
+                        return;
+                    }
+                    other => {
+                        self.attribute_field(key, other);
                         return;
                     }
                 }
             }
-            Role::Level if self.severity.is_none() => self.take_level(value),
-            Role::LetterLevel if self.severity.is_none() => self.take_letter_level(value),
-            Role::Time if self.time.is_none() => self.take_time(value),
-            Role::TraceId if self.trace_id.is_none() => hex_field::<16>(&value)
-                .map(|id| self.trace_id = Some(id))
-                .ok_or(value),
-            Role::SpanId if self.span_id.is_none() => hex_field::<8>(&value)
-                .map(|id| self.span_id = Some(id))
-                .ok_or(value),
-            Role::TraceFlags if self.flags.is_none() => flags_field(&value)
-                .map(|f| self.flags = Some(f))
-                .ok_or(value),
-            Role::TraceParent if self.trace_id.is_none() => self.take_traceparent(value),
-            _ => Err(value),
+            Role::Level if self.severity.is_none() => self.take_level(&value),
+            Role::LetterLevel if self.severity.is_none() => self.take_letter_level(&value),
+            Role::Time if self.time.is_none() => self.take_time(&value),
+            Role::TraceId if self.trace_id.is_none() => {
+                self.trace_id = hex_field::<16>(&value);
+                self.trace_id.is_some()
+            }
+            Role::SpanId if self.span_id.is_none() => {
+                self.span_id = hex_field::<8>(&value);
+                self.span_id.is_some()
+            }
+            Role::TraceFlags if self.flags.is_none() => {
+                self.flags = flags_field(&value);
+                self.flags.is_some()
+            }
+            Role::TraceParent if self.trace_id.is_none() => self.take_traceparent(&value),
+            _ => false,
         };
-        if let Err(value) = consumed {
-            self.attribute(key, value);
+        if !consumed {
+            self.attribute_field(key, value);
         }
     }
 
     /// Adds an attribute, keeping keys unique (the last value wins).
     pub fn attribute(&mut self, key: Str, value: Value) {
+        self.attribute_field(Text::Str(key), FieldValue::Value(value));
+    }
+
+    fn attribute_field(&mut self, key: Text<'a>, value: FieldValue<'a>) {
+        let k = key.as_str();
         // `log.iostream` is logwrap's own; a field of that name cannot replace it.
-        if key.as_str() == "log.iostream" {
+        if k == "log.iostream" {
             return;
         }
-        match self.attributes.iter_mut().find(|(k, _)| *k == key) {
+        let value = match value {
+            FieldValue::Text(t) => Value::Str(keep(self.line, t)),
+            FieldValue::Value(v) => v,
+        };
+        match self
+            .attributes
+            .iter_mut()
+            .find(|(have, _)| have.as_str() == k)
+        {
             Some(slot) => slot.1 = value,
-            None => self.attributes.push((key, value)),
+            None => self.attributes.push((keep(self.line, key), value)),
         }
     }
 
-    fn take_message(&mut self, priority: u8, key: Str, value: Value) -> Result<(), (Str, Value)> {
-        if !matches!(value, Value::Str(_)) {
-            return Err((key, value));
-        }
+    fn take_message(
+        &mut self,
+        priority: u8,
+        key: Text<'a>,
+        value: Text<'a>,
+    ) -> Result<(), (Text<'a>, Text<'a>)> {
         match self.message.take() {
             Some((held, held_key, old)) if held <= priority => {
                 self.message = Some((held, held_key, old));
@@ -233,7 +336,7 @@ impl<'a> Fields<'a> {
             Some((_, held_key, old)) => {
                 // The better key arrived later: the earlier one becomes an attribute.
                 self.message = Some((priority, key, value));
-                self.attribute(held_key, old);
+                self.attribute_field(held_key, FieldValue::Text(old));
                 Ok(())
             }
             None => {
@@ -243,51 +346,61 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn take_level(&mut self, value: Value) -> Result<(), Value> {
-        let found = match &value {
-            Value::Str(s) => severity::from_word(s.as_bytes().trim_ascii()).map(|n| (n, s.clone())),
-            Value::Int(i) => severity::from_number(*i).map(|n| (n, Str::from(i.to_string()))),
-            _ => None,
+    fn take_level(&mut self, value: &FieldValue<'a>) -> bool {
+        let found = match value {
+            FieldValue::Text(t) => severity::from_word(t.as_str().as_bytes().trim_ascii())
+                .map(|n| (n, keep_ref(self.line, t))),
+            FieldValue::Value(Value::Int(i)) => {
+                severity::from_number(*i).map(|n| (n, Str::from(i.to_string())))
+            }
+            FieldValue::Value(_) => None,
         };
         match found {
             Some((number, text)) => {
                 self.severity = Some(Severity { number, text });
-                Ok(())
+                true
             }
-            None => Err(value),
+            None => false,
         }
     }
 
-    fn take_letter_level(&mut self, value: Value) -> Result<(), Value> {
-        match &value {
-            Value::Str(s) => match severity::from_letter_field(s.as_bytes()) {
-                Some(number) => {
-                    self.severity = Some(Severity {
-                        number,
-                        text: s.clone(),
-                    });
-                    Ok(())
-                }
-                None => Err(value),
-            },
-            _ => Err(value),
+    fn take_letter_level(&mut self, value: &FieldValue<'a>) -> bool {
+        let FieldValue::Text(t) = value else {
+            return false;
+        };
+        match severity::from_letter_field(t.as_str().as_bytes()) {
+            Some(number) => {
+                self.severity = Some(Severity {
+                    number,
+                    text: keep_ref(self.line, t),
+                });
+                true
+            }
+            None => false,
         }
     }
 
-    fn take_time(&mut self, value: Value) -> Result<(), Value> {
-        let t = self.time_of(&value);
+    fn take_time(&mut self, value: &FieldValue<'a>) -> bool {
+        let t = match value {
+            FieldValue::Text(t) => self.time_of_str(t.as_str()),
+            FieldValue::Value(v) => self.time_of(v),
+        };
         match t {
             Some(t) if self.time_config.believable(t, self.observed) => {
                 self.time = Some(t);
-                Ok(())
+                true
             }
-            _ => Err(value),
+            _ => false,
         }
+    }
+
+    fn time_of_str(&self, s: &str) -> Option<i128> {
+        timestamp::from_field_str(s, self.time_config, self.observed)
     }
 
     fn time_of(&self, value: &Value) -> Option<i128> {
         match value {
-            Value::Str(s) => timestamp::from_field_str(s.as_str(), self.time_config, self.observed),
+            Value::Str(s) => self.time_of_str(s.as_str()),
             Value::Int(i) => timestamp::from_epoch_i64(*i),
             Value::Double(d) => timestamp::from_epoch_f64(*d),
             // MongoDB's extended JSON: `{"$date": "2026-11-28T09:14:02.123+00:00"}`.
@@ -301,14 +414,20 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn take_traceparent(&mut self, value: Value) -> Result<(), Value> {
+    fn take_traceparent(&mut self, value: &FieldValue<'a>) -> bool {
         // version-traceid-spanid-flags, e.g. 00-4bf9...-00f0...-01
-        let Value::Str(s) = &value else {
-            return Err(value);
+        let FieldValue::Text(s) = value else {
+            return false;
         };
-        let parts: Vec<&str> = s.as_str().split('-').collect();
-        let [_version, trace, span, flags] = parts[..] else {
-            return Err(value);
+        let mut parts = s.as_str().split('-');
+        let (Some(_version), Some(trace), Some(span), Some(flags), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return false;
         };
         match (
             hex::<16>(trace),
@@ -319,9 +438,9 @@ impl<'a> Fields<'a> {
                 self.trace_id = Some(t);
                 self.span_id = Some(sp);
                 self.flags = Some(f as u32);
-                Ok(())
+                true
             }
-            _ => Err(value),
+            _ => false,
         }
     }
 
@@ -330,12 +449,12 @@ impl<'a> Fields<'a> {
         self.severity.is_some() || self.clef
     }
 
-    /// Writes what was found into `record`. Without a message field the body
-    /// stays what the caller set (the whole line).
-    /// Moves what was found into `record`; returns the scratch list, empty.
+    /// Moves what was found into `record` and returns the scratch list,
+    /// empty. Without a message field the body stays what the caller set
+    /// (the whole line).
     pub fn finish(mut self, record: &mut Record) -> Vec<(Str, Value)> {
         if let Some((_, _, body)) = self.message.take() {
-            record.body = body;
+            record.body = Value::Str(keep(self.line, body));
         }
         if let Some(severity) = self.severity.take() {
             record.severity = severity;
@@ -365,10 +484,37 @@ impl<'a> Fields<'a> {
     }
 }
 
-fn hex_field<const N: usize>(value: &Value) -> Option<[u8; N]> {
+/// [`keep`] of a borrowed `text` (a clone when it is already a [`Str`]).
+fn keep_ref(line: &Bytes, text: &Text<'_>) -> Str {
+    match text {
+        Text::Line(s) => keep(line, Text::Line(s)),
+        Text::Str(s) => s.clone(),
+    }
+}
+
+/// `text` as a [`Str`]: a slice of `line` (one reference count, no copy)
+/// when it is a piece of it.
+fn keep(line: &Bytes, text: Text<'_>) -> Str {
+    match text {
+        Text::Str(s) => s,
+        Text::Line(s) => {
+            // A `Text::Line` that is not inside `line` is a caller's bug:
+            // refuse it rather than slice the wrong bytes.
+            let start = (s.as_ptr() as usize)
+                .checked_sub(line.as_ptr() as usize)
+                .filter(|start| start + s.len() <= line.len())
+                .expect("Text::Line is a piece of the line given to Fields");
+            // SAFETY: these bytes are the very bytes of `s`, a `&str`
+            // (`Bytes` never changes its bytes).
+            unsafe { Str::from_utf8_validated(line.slice(start..start + s.len())) }
+        }
+    }
+}
+
+fn hex_field<const N: usize>(value: &FieldValue<'_>) -> Option<[u8; N]> {
     match value {
-        Value::Str(s) => hex::<N>(s.as_str()),
-        _ => None,
+        FieldValue::Text(s) => hex::<N>(s.as_str()),
+        FieldValue::Value(_) => None,
     }
 }
 
@@ -387,10 +533,12 @@ fn hex<const N: usize>(s: &str) -> Option<[u8; N]> {
     (out != [0u8; N]).then_some(out)
 }
 
-fn flags_field(value: &Value) -> Option<u32> {
+fn flags_field(value: &FieldValue<'_>) -> Option<u32> {
     match value {
-        Value::Int(i) if (0..=255).contains(i) => Some(*i as u32),
-        Value::Str(s) if s.len() <= 2 => u8::from_str_radix(s.as_str(), 16).ok().map(u32::from),
+        FieldValue::Value(Value::Int(i)) if (0..=255).contains(i) => Some(*i as u32),
+        FieldValue::Text(s) if s.as_str().len() <= 2 => {
+            u8::from_str_radix(s.as_str(), 16).ok().map(u32::from)
+        }
         _ => None,
     }
 }
@@ -550,6 +698,20 @@ mod tests {
     fn key_names_per_library() {
         for (key, role_) in [
             ("levelname", Role::Level),
+            ("level", Role::Level),
+            ("lvl", Role::Level),
+            ("Lvl", Role::Level),
+            ("severity", Role::Level),
+            ("loglevel", Role::Level),
+            ("log_level", Role::Level),
+            ("LOG_LEVEL", Role::Level),
+            ("time", Role::Time),
+            ("TIME", Role::Time),
+            ("timestamp", Role::Time),
+            ("message", Role::Message(1)),
+            ("MESSAGE", Role::Message(6)),
+            ("table", Role::Other),
+            ("Msg", Role::Other),
             ("LEVEL", Role::Level),
             ("Severity", Role::Level),
             ("log.level", Role::Level),

@@ -11,21 +11,19 @@
 //! no types. Bare values are slices of the line; quoted ones with escapes
 //! are decoded into new buffers.
 
-use bytes::Bytes;
+use crate::parse::fields::{FieldValue, Fields, Text};
+use crate::record::Str;
 
-use crate::parse::fields::Fields;
-use crate::record::{Str, Value};
-
-/// Parses `line` as logfmt, feeding its pairs to `fields`. `text` is the
-/// same line as a `&str` (the caller's UTF-8 check; every cut below falls on
-/// an ASCII delimiter, so every slice is UTF-8 too). Returns false (and
-/// feeds nothing) when the line is not logfmt.
-pub fn parse(line: &Bytes, text: &str, fields: &mut Fields<'_>) -> bool {
-    if !std::ptr::eq(text.as_bytes(), &line[..]) {
+/// Parses `text` as logfmt, feeding its pairs to `fields`. `text` must be
+/// the line `fields` was made for (the caller's UTF-8 check; every cut below
+/// falls on an ASCII delimiter, so every piece is UTF-8 too). Returns false
+/// (and feeds nothing) when the line is not logfmt.
+pub fn parse<'a>(text: &'a str, fields: &mut Fields<'a>) -> bool {
+    if !fields.reads(text) {
         return false;
     }
     let mut pairs = 0;
-    let ok = pairs_into(line, fields, &mut pairs) && pairs >= 2;
+    let ok = pairs_into(text, fields, &mut pairs) && pairs >= 2;
     if !ok {
         fields.clear();
     }
@@ -33,8 +31,8 @@ pub fn parse(line: &Bytes, text: &str, fields: &mut Fields<'_>) -> bool {
 }
 
 /// Feeds the pairs to `fields`; false at the first token that is not one.
-fn pairs_into(line: &Bytes, fields: &mut Fields<'_>, pairs: &mut usize) -> bool {
-    let b = &line[..];
+fn pairs_into<'a>(text: &'a str, fields: &mut Fields<'a>, pairs: &mut usize) -> bool {
+    let b = text.as_bytes();
     let mut i = 0;
     loop {
         while i < b.len() && b[i] == b' ' {
@@ -50,10 +48,10 @@ fn pairs_into(line: &Bytes, fields: &mut Fields<'_>, pairs: &mut usize) -> bool 
         if i == key_start || b.get(i) != Some(&b'=') {
             return false;
         }
-        let key = slice(line, key_start, i);
+        let key = &text[key_start..i];
         i += 1;
         let value = if b.get(i) == Some(&b'"') {
-            let Some((value, next)) = quoted(line, i) else {
+            let Some((value, next)) = quoted(text, i) else {
                 return false;
             };
             i = next;
@@ -66,12 +64,12 @@ fn pairs_into(line: &Bytes, fields: &mut Fields<'_>, pairs: &mut usize) -> bool 
                 }
                 i += 1;
             }
-            slice(line, start, i)
+            Text::Line(&text[start..i])
         };
         if i < b.len() && b[i] != b' ' {
             return false;
         }
-        fields.add(key, Value::Str(value));
+        fields.add_field(Text::Line(key), FieldValue::Text(value));
         *pairs += 1;
     }
     true
@@ -81,17 +79,10 @@ fn is_key_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/' | b'@' | b':')
 }
 
-/// A piece of the line; only called once `parse` knows the line is `text`.
-fn slice(line: &Bytes, start: usize, end: usize) -> Str {
-    // SAFETY: `parse` checked that `line` is the bytes of a `&str`, and every
-    // cut falls on an ASCII delimiter, so on a character boundary.
-    unsafe { Str::from_utf8_validated(line.slice(start..end)) }
-}
-
 /// A quoted value starting at `open` (the `"`); returns it and the index
-/// after the closing quote.
-fn quoted(line: &Bytes, open: usize) -> Option<(Str, usize)> {
-    let b = &line[..];
+/// after the closing quote. Only a value with escapes is copied.
+fn quoted(text: &str, open: usize) -> Option<(Text<'_>, usize)> {
+    let b = text.as_bytes();
     let start = open + 1;
     let mut i = start;
     let mut escaped = false;
@@ -110,7 +101,7 @@ fn quoted(line: &Bytes, open: usize) -> Option<(Str, usize)> {
     }
     let end = i;
     if !escaped {
-        return Some((slice(line, start, end), end + 1));
+        return Some((Text::Line(&text[start..end]), end + 1));
     }
     let mut out = Vec::with_capacity(end - start);
     let mut j = start;
@@ -129,7 +120,7 @@ fn quoted(line: &Bytes, open: usize) -> Option<(Str, usize)> {
         }
     }
     Some((
-        Str::from(String::from_utf8_lossy(&out).into_owned()),
+        Text::Str(Str::from(String::from_utf8_lossy(&out).into_owned())),
         end + 1,
     ))
 }
@@ -138,14 +129,16 @@ fn quoted(line: &Bytes, open: usize) -> Option<(Str, usize)> {
 mod tests {
     use super::*;
     use crate::parse::timestamp::TimeConfig;
-    use crate::record::{Record, SeverityNumber, Stream};
+    use crate::record::{Record, SeverityNumber, Stream, Value};
+    use bytes::Bytes;
 
     const OBSERVED: u64 = 1_795_618_800_000_000_000;
 
     fn parse_line(line: &'static str) -> Option<Record> {
         let config = TimeConfig::default();
-        let mut fields = Fields::new(&config, OBSERVED);
-        if !parse(&Bytes::from_static(line.as_bytes()), line, &mut fields) {
+        let bytes = Bytes::from_static(line.as_bytes());
+        let mut fields = Fields::reusing(&config, OBSERVED, &bytes, Vec::new());
+        if !parse(line, &mut fields) {
             return None;
         }
         let mut r = Record::new(Stream::Stdout, OBSERVED, Value::Str(Str::from(line)));

@@ -375,7 +375,7 @@ impl LineParser {
         text: &Bytes,
         utf8: bool,
         observed: u64,
-        parse: fn(&Bytes, &str, &mut fields::Fields<'_>) -> bool,
+        parse: for<'a> fn(&'a str, &mut fields::Fields<'a>) -> bool,
     ) -> Option<bool> {
         // Structured formats are text; a line with invalid bytes is not one.
         let as_str = if utf8 {
@@ -385,8 +385,8 @@ impl LineParser {
         } else {
             std::str::from_utf8(text).ok()?
         };
-        let mut f = fields::Fields::reusing(&self.config.time, observed, self.scratch.take());
-        if !parse(text, as_str, &mut f) {
+        let mut f = fields::Fields::reusing(&self.config.time, observed, text, self.scratch.take());
+        if !parse(as_str, &mut f) {
             self.scratch.set(f.into_scratch());
             return None;
         }
