@@ -64,6 +64,10 @@ pub const IOSTREAM: &str = "log.iostream";
 pub const ORIGINAL: &str = "log.record.original";
 
 /// Encoded size of an `AnyValue` message body.
+// Inlined for the scalars every record has (the encoder asks for each
+// value's size while sizing the record and again while writing it); lists
+// and maps, rare in log lines, go through `nested_value_len`.
+#[inline]
 fn any_value_len(v: &Value) -> usize {
     match v {
         Value::Str(s) => field_len(s.len()),
@@ -71,9 +75,17 @@ fn any_value_len(v: &Value) -> usize {
         Value::Bool(_) => 2,
         Value::Int(i) => 1 + varint_len(*i as u64),
         Value::Double(_) => 9,
+        Value::Array(_) | Value::Map(_) => nested_value_len(v),
+        Value::Empty => 0,
+    }
+}
+
+#[inline(never)]
+fn nested_value_len(v: &Value) -> usize {
+    match v {
         Value::Array(items) => field_len(array_len(items)),
         Value::Map(entries) => field_len(kvlist_len(entries)),
-        Value::Empty => 0,
+        _ => any_value_len(v),
     }
 }
 
@@ -89,10 +101,12 @@ fn kvlist_len(entries: &[(Str, Value)]) -> usize {
 }
 
 /// Encoded size of a `KeyValue` message body.
+#[inline]
 fn key_value_len(key: &[u8], v: &Value) -> usize {
     field_len(key.len()) + field_len(any_value_len(v))
 }
 
+#[inline]
 fn put_any_value(out: &mut Vec<u8>, v: &Value) {
     match v {
         Value::Str(s) => put_bytes_field(out, AV_STRING, s.as_bytes()),
@@ -109,6 +123,14 @@ fn put_any_value(out: &mut Vec<u8>, v: &Value) {
             out.push(AV_DOUBLE);
             out.extend_from_slice(&d.to_le_bytes());
         }
+        Value::Array(_) | Value::Map(_) => put_nested_value(out, v),
+        Value::Empty => {}
+    }
+}
+
+#[inline(never)]
+fn put_nested_value(out: &mut Vec<u8>, v: &Value) {
+    match v {
         Value::Array(items) => {
             put_len_field(out, AV_ARRAY, array_len(items));
             for item in items {
@@ -122,15 +144,16 @@ fn put_any_value(out: &mut Vec<u8>, v: &Value) {
                 put_key_value(out, LIST_VALUES, k.as_bytes(), v);
             }
         }
-        Value::Empty => {}
+        _ => put_any_value(out, v),
     }
 }
 
 /// Writes a `KeyValue` as field `tag` of the enclosing message.
 pub fn put_key_value(out: &mut Vec<u8>, tag: u8, key: &[u8], v: &Value) {
-    put_len_field(out, tag, key_value_len(key, v));
+    let value_len = any_value_len(v);
+    put_len_field(out, tag, field_len(key.len()) + field_len(value_len));
     put_bytes_field(out, KV_KEY, key);
-    put_len_field(out, KV_VALUE, any_value_len(v));
+    put_len_field(out, KV_VALUE, value_len);
     put_any_value(out, v);
 }
 

@@ -21,12 +21,18 @@ pub const fn tag(field: u32, wire: u32) -> u8 {
     ((field << 3) | wire) as u8
 }
 
+#[inline]
 pub fn varint_len(v: u64) -> usize {
     // 7 bits per byte; 0 still takes one byte.
     (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
+#[inline]
 pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    if v < 0x80 {
+        out.push(v as u8);
+        return;
+    }
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -35,15 +41,18 @@ pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
 }
 
 /// Size of a length-delimited field (tag + length + payload) with a 1-byte tag.
+#[inline]
 pub fn field_len(payload: usize) -> usize {
     1 + varint_len(payload as u64) + payload
 }
 
+#[inline]
 pub fn put_len_field(out: &mut Vec<u8>, tag: u8, payload: usize) {
     out.push(tag);
     put_varint(out, payload as u64);
 }
 
+#[inline]
 pub fn put_bytes_field(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
     put_len_field(out, tag, bytes.len());
     out.extend_from_slice(bytes);
