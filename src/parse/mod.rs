@@ -115,6 +115,20 @@ fn keep_original(record: &mut Record, text: &Bytes) {
     record.original = unsafe { Str::from_utf8_validated(text.clone()) };
 }
 
+/// A structured line's record completed: without a message field the body
+/// is the whole line, else the line is kept beside it.
+fn structured_found(record: &mut Record, text: Bytes, utf8: bool, level: bool) -> Found {
+    if matches!(record.body, Value::Empty) {
+        record.body = body_value(text, utf8);
+    } else {
+        keep_original(record, &text);
+    }
+    Found {
+        level,
+        postgres: false,
+    }
+}
+
 /// The attribute holding a parsed time that was not believable.
 pub const ORIGINAL_TIME: &str = "logwrap.original_time";
 
@@ -333,31 +347,13 @@ impl LineParser {
             && first == Some(b'{')
             && let Some(level) = self.structured(record, &text, utf8, observed, json::parse_object)
         {
-            if matches!(record.body, Value::Empty) {
-                // No message field: the body is the whole line.
-                record.body = body_value(text, utf8);
-            } else {
-                keep_original(record, &text);
-            }
-            return Found {
-                level,
-                postgres: false,
-            };
+            return structured_found(record, text, utf8, level);
         }
         if matches!(mode, ParseMode::Auto | ParseMode::Logfmt)
             && first_token_has_equals(&text)
             && let Some(level) = self.structured(record, &text, utf8, observed, logfmt::parse)
         {
-            if matches!(record.body, Value::Empty) {
-                // No message field: the body is the whole line.
-                record.body = body_value(text, utf8);
-            } else {
-                keep_original(record, &text);
-            }
-            return Found {
-                level,
-                postgres: false,
-            };
+            return structured_found(record, text, utf8, level);
         }
         let mut found = Found::default();
         if matches!(mode, ParseMode::Auto | ParseMode::Text) {
