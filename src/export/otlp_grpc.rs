@@ -71,8 +71,12 @@ impl OtlpGrpcExporter {
 
     /// Sends a batch: its encoded records framed as they are.
     pub async fn send(&self, batch: &crate::batch::Batch) -> Result<Accepted, ExportError> {
-        let mut body = Vec::new();
-        self.encoder.frame(batch.slices(), &mut body);
+        let mut head = Vec::new();
+        self.encoder.header(batch.bytes, &mut head);
+        let body = RequestBody {
+            head,
+            chunks: batch.chunks.iter().map(|c| c.bytes.clone()).collect(),
+        };
         let mut request = tonic::Request::new(body);
         request.set_timeout(self.timeout);
         *request.metadata_mut() = self.metadata.clone();
@@ -198,12 +202,20 @@ fn closed_at_once(said: &str) -> bool {
         && (said.contains("broken pipe") || said.contains("reset") || said.contains("eof"))
 }
 
+/// A request as the codec writes it: our header, then the chunks as they
+/// are. tonic copies the message into its own buffer; handing it the chunks
+/// (not a request framed into a Vec first) makes that the only copy.
+struct RequestBody {
+    head: Vec<u8>,
+    chunks: Vec<bytes::Bytes>,
+}
+
 /// Sends pre-encoded protobuf bytes; decodes the response with prost.
 #[derive(Clone, Copy, Default)]
 struct RawCodec;
 
 impl Codec for RawCodec {
-    type Encode = Vec<u8>;
+    type Encode = RequestBody;
     type Decode = ExportLogsServiceResponse;
     type Encoder = RawEncoder;
     type Decoder = ResponseDecoder;
@@ -220,11 +232,15 @@ impl Codec for RawCodec {
 struct RawEncoder;
 
 impl Encoder for RawEncoder {
-    type Item = Vec<u8>;
+    type Item = RequestBody;
     type Error = Status;
 
-    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put_slice(&item);
+    fn encode(&mut self, item: RequestBody, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.reserve(item.head.len() + item.chunks.iter().map(|c| c.len()).sum::<usize>());
+        dst.put_slice(&item.head);
+        for chunk in &item.chunks {
+            dst.put_slice(chunk);
+        }
         Ok(())
     }
 }

@@ -74,16 +74,29 @@ impl RequestEncoder {
     /// Appends one `ExportLogsServiceRequest` holding the chunks' records.
     pub fn frame<'a>(&self, chunks: impl Iterator<Item = &'a [u8]> + Clone, out: &mut Vec<u8>) {
         let records: usize = chunks.clone().map(<[u8]>::len).sum();
+        out.reserve(self.header_len(records) + records);
+        self.header(records, out);
+        for chunk in chunks {
+            out.extend_from_slice(chunk);
+        }
+    }
+
+    /// Bytes [`header`](Self::header) writes in front of `records` bytes.
+    pub fn header_len(&self, records: usize) -> usize {
         let scope_logs_len = field_len(self.scope.len()) + records;
         let resource_logs_len = field_len(self.resource.len()) + field_len(scope_logs_len);
-        out.reserve(field_len(resource_logs_len));
+        field_len(resource_logs_len) - records
+    }
+
+    /// The start of a request whose encoded records (`records` bytes of
+    /// them) follow: for senders that write the chunks themselves.
+    pub fn header(&self, records: usize, out: &mut Vec<u8>) {
+        let scope_logs_len = field_len(self.scope.len()) + records;
+        let resource_logs_len = field_len(self.resource.len()) + field_len(scope_logs_len);
         put_len_field(out, REQUEST_RESOURCE_LOGS, resource_logs_len);
         put_bytes_field(out, RESOURCE_LOGS_RESOURCE, &self.resource);
         put_len_field(out, RESOURCE_LOGS_SCOPE_LOGS, scope_logs_len);
         put_bytes_field(out, SCOPE_LOGS_SCOPE, &self.scope);
-        for chunk in chunks {
-            out.extend_from_slice(chunk);
-        }
     }
 
     /// Appends one `ExportLogsServiceRequest` holding `records`.
