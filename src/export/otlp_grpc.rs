@@ -1,7 +1,7 @@
 //! OTLP/gRPC: the `LogsService/Export` unary call over HTTP/2, via tonic.
 //!
 //! ```text
-//!  Batch (encoded records) ──RequestEncoder::frame──► protobuf bytes ──RawCodec──► tonic (gzip?) ──► Export ──► response | Status
+//!  Batch (encoded records) ──RequestEncoder::header + the chunks──► RawCodec (one copy) ──► tonic (gzip?) ──► Export ──► response | Status
 //! ```
 //!
 //! The request body is our own protobuf encoding (see `otlp_proto`), so the
