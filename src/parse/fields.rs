@@ -15,6 +15,8 @@
 //! stay as ordinary attributes, so nothing is lost. Every other field becomes
 //! an attribute, nested objects as key-value lists.
 
+use std::collections::HashMap;
+
 use bytes::Bytes;
 
 use crate::parse::severity;
@@ -182,6 +184,43 @@ pub struct Fields<'a> {
     /// Serilog's compact JSON (CLEF): a line without `@l` is Information.
     clef: bool,
     pub attributes: Vec<(Str, Value)>,
+    attribute_index: KeyIndex,
+}
+
+/// Where each key of a growing key-value list is, once the list is long.
+/// Keys must stay unique (the last value wins), and a linear search per key
+/// made a line of n distinct keys cost n²: a 256 KiB JSON line of 25,000
+/// keys held the reader 0.57 s, a 1 MiB one 12 s. Short lists, nearly all of
+/// them, keep the linear search and allocate nothing.
+#[derive(Default)]
+pub struct KeyIndex(Option<HashMap<Str, usize>>);
+
+impl KeyIndex {
+    /// Lists shorter than this are searched in order.
+    const FROM: usize = 32;
+
+    /// The position of `key` in `entries`, if it is there.
+    pub fn position(&mut self, entries: &[(Str, Value)], key: &str) -> Option<usize> {
+        if entries.len() < Self::FROM {
+            return entries.iter().position(|(k, _)| k.as_str() == key);
+        }
+        let index = self.0.get_or_insert_with(|| {
+            entries
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.clone(), i))
+                .collect()
+        });
+        // `Str` hashes as bytes, not as `str`, so the key is looked up as one.
+        index.get(&Str::from(key.to_owned())).copied()
+    }
+
+    /// Notes the entry just pushed onto `entries`.
+    pub fn pushed(&mut self, entries: &[(Str, Value)]) {
+        if let (Some(index), Some((key, _))) = (&mut self.0, entries.last()) {
+            index.insert(key.clone(), entries.len() - 1);
+        }
+    }
 }
 
 /// The line of fields that only ever receive [`Text::Str`].
@@ -215,6 +254,7 @@ impl<'a> Fields<'a> {
             flags: None,
             clef: false,
             attributes: scratch,
+            attribute_index: KeyIndex::default(),
         }
     }
 
@@ -312,13 +352,12 @@ impl<'a> Fields<'a> {
             FieldValue::Text(t) => Value::Str(keep(self.line, t)),
             FieldValue::Value(v) => v,
         };
-        match self
-            .attributes
-            .iter_mut()
-            .find(|(have, _)| have.as_str() == k)
-        {
-            Some(slot) => slot.1 = value,
-            None => self.attributes.push((keep(self.line, key), value)),
+        match self.attribute_index.position(&self.attributes, k) {
+            Some(i) => self.attributes[i].1 = value,
+            None => {
+                self.attributes.push((keep(self.line, key), value));
+                self.attribute_index.pushed(&self.attributes);
+            }
         }
     }
 

@@ -21,7 +21,7 @@
 //! Anything that is not one complete JSON object (trailing text, a bare
 //! array, a syntax error) is not parsed: the caller treats the line as text.
 
-use crate::parse::fields::{FieldValue, Fields, Text};
+use crate::parse::fields::{FieldValue, Fields, KeyIndex, Text};
 use crate::record::{Str, Value};
 
 /// A line nested deeper than this is treated as text: a guard against stack
@@ -128,6 +128,7 @@ impl<'a> Scanner<'a> {
                 }
                 self.at += 1;
                 let mut entries: Vec<(Str, Value)> = Vec::new();
+                let mut index = KeyIndex::default();
                 self.skip_whitespace();
                 if self.peek()? == b'}' {
                     self.at += 1;
@@ -139,9 +140,12 @@ impl<'a> Scanner<'a> {
                     self.expect(b':')?;
                     let v = self.value(depth + 1, fields)?;
                     // Keys of a kvlist must be unique: the last one wins.
-                    match entries.iter_mut().find(|(k, _)| *k == key) {
-                        Some(slot) => slot.1 = v,
-                        None => entries.push((key, v)),
+                    match index.position(&entries, key.as_str()) {
+                        Some(i) => entries[i].1 = v,
+                        None => {
+                            entries.push((key, v));
+                            index.pushed(&entries);
+                        }
                     }
                     self.skip_whitespace();
                     match self.peek()? {
