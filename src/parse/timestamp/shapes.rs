@@ -379,22 +379,21 @@ fn logcat(b: &[u8]) -> Option<(Civil, usize)> {
     ))
 }
 
-/// `DD/Mon/YYYY:HH:MM:SS ±ZZZZ` (Common Log Format).
-fn common_log_format(b: &[u8]) -> Option<(Civil, usize)> {
-    let day = digits(b, 0, 2)?;
-    if b.get(2) != Some(&b'/') || b.get(6) != Some(&b'/') || b.get(11) != Some(&b':') {
-        return None;
-    }
-    let month = month_name(b, 3)?;
-    let year = digits(b, 7, 4)?;
-    let (hour, minute, second, nanos, clock_len) = clock(b, 12, false)?;
-    let end = 12 + clock_len;
+/// The clock at `at` and an optional zone after it, on a full date: the
+/// civil time and where it ends (the tail of every date-first shape).
+fn clock_and_zone(
+    b: &[u8],
+    (year, month, day): (i32, u8, u8),
+    at: usize,
+) -> Option<(Civil, usize)> {
+    let (hour, minute, second, nanos, clock_len) = clock(b, at, false)?;
+    let end = at + clock_len;
     let (zone, zone_len) = zone(b, end).unwrap_or((Zone::Configured, 0));
     Some((
         Civil {
-            year: year as i32,
+            year,
             month,
-            day: day as u8,
+            day,
             hour,
             minute,
             second,
@@ -404,6 +403,17 @@ fn common_log_format(b: &[u8]) -> Option<(Civil, usize)> {
         },
         end + zone_len,
     ))
+}
+
+/// `DD/Mon/YYYY:HH:MM:SS ±ZZZZ` (Common Log Format).
+fn common_log_format(b: &[u8]) -> Option<(Civil, usize)> {
+    let day = digits(b, 0, 2)?;
+    if b.get(2) != Some(&b'/') || b.get(6) != Some(&b'/') || b.get(11) != Some(&b':') {
+        return None;
+    }
+    let month = month_name(b, 3)?;
+    let year = digits(b, 7, 4)?;
+    clock_and_zone(b, (year as i32, month, day as u8), 12)
 }
 
 /// `DD-Mon-YYYY HH:MM:SS[.f]` (PHP-FPM, Tomcat, BIND) or
@@ -420,23 +430,7 @@ fn day_month_year(b: &[u8]) -> Option<(Civil, usize)> {
         b"::" => 13,
         _ => return None,
     };
-    let (hour, minute, second, nanos, clock_len) = clock(b, clock_at, false)?;
-    let end = clock_at + clock_len;
-    let (zone, zone_len) = zone(b, end).unwrap_or((Zone::Configured, 0));
-    Some((
-        Civil {
-            year: year as i32,
-            month,
-            day: day as u8,
-            hour,
-            minute,
-            second,
-            nanos,
-            zone,
-            date: DateKind::Full,
-        },
-        end + zone_len,
-    ))
+    clock_and_zone(b, (year as i32, month, day as u8), clock_at)
 }
 
 /// `DD Mon YYYY HH:MM:SS[.f][ zone]` (Redis, RFC 2822 without a weekday) or
@@ -735,23 +729,7 @@ fn month_day_year(b: &[u8]) -> Option<(Civil, usize)> {
         return None;
     }
     let year = digits(b, year_at, 4)?;
-    let (hour, minute, second, nanos, clock_len) = clock(b, year_at + 5, false)?;
-    let end = year_at + 5 + clock_len;
-    let (zone, zone_len) = zone(b, end).unwrap_or((Zone::Configured, 0));
-    Some((
-        Civil {
-            year: year as i32,
-            month,
-            day: day as u8,
-            hour,
-            minute,
-            second,
-            nanos,
-            zone,
-            date: DateKind::Full,
-        },
-        end + zone_len,
-    ))
+    clock_and_zone(b, (year as i32, month, day as u8), year_at + 5)
 }
 
 /// `Mon DD HH:MM:SS[.f]` or `Mon  D HH:MM:SS` (BSD syslog, no year).
