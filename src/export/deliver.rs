@@ -126,27 +126,11 @@ pub(super) async fn deliver(
                 return Delivered::Sent;
             }
             Err(ExportError::Discarded) => {
-                shared.budget.answered();
-                let counter = if replay {
-                    &shared.stats.replay_lost
-                } else {
-                    &shared.stats.failed
-                };
-                shared
-                    .stats
-                    .drop_records(counter, count, crate::record::now_unix_nano());
+                refused(shared, replay, count);
                 return Delivered::Refused;
             }
             Err(ExportError::Permanent { reason }) => {
-                shared.budget.answered();
-                let counter = if replay {
-                    &shared.stats.replay_lost
-                } else {
-                    &shared.stats.failed
-                };
-                shared
-                    .stats
-                    .drop_records(counter, count, crate::record::now_unix_nano());
+                refused(shared, replay, count);
                 tracing::error!(destination = shared.name, records = count, error = %reason, "export failed permanently; dropping the batch");
                 return Delivered::Refused;
             }
@@ -211,6 +195,20 @@ pub(super) async fn deliver(
             }
         }
     }
+}
+
+/// A batch the destination refused for good (or we did): counted as
+/// failed, or as lost to replay when it came from the disk buffer.
+fn refused(shared: &Shared, replay: bool, count: usize) {
+    shared.budget.answered();
+    let counter = if replay {
+        &shared.stats.replay_lost
+    } else {
+        &shared.stats.failed
+    };
+    shared
+        .stats
+        .drop_records(counter, count, crate::record::now_unix_nano());
 }
 
 /// A batch whose next retry (or answer) would come too late: kept in the

@@ -98,19 +98,11 @@ fn put(arena: &mut Vec<u8>, bytes: &[u8]) -> Range<usize> {
     start..arena.len()
 }
 
-/// Appends a number in decimal (no formatting machinery per field).
-fn put_decimal(arena: &mut Vec<u8>, mut n: u64) -> Range<usize> {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    put(arena, &digits[i..])
+/// Appends a number in decimal; where it lies in the arena.
+fn put_decimal(arena: &mut Vec<u8>, n: u64) -> Range<usize> {
+    let start = arena.len();
+    crate::export::json::write_decimal(arena, n);
+    start..arena.len()
 }
 
 /// Appends a value as metadata text: strings as they are, the rest as JSON
