@@ -306,14 +306,7 @@ async fn kill_9_mid_outage_with_a_disk_buffer_then_every_line_arrives() {
     // The last line is held for --multiline-timeout (500 ms) in case
     // continuation lines follow.
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    let pid = running.pid();
-    let children = children_of(pid);
-    // SAFETY: kill has no memory-safety preconditions.
-    unsafe { libc::kill(pid, libc::SIGKILL) };
-    for child in children {
-        unsafe { libc::kill(child, libc::SIGKILL) };
-    }
-    let killed = running.finish().await;
+    let killed = running.kill9_with_children().await;
     assert_eq!(killed.code, None, "killed by a signal");
 
     let receiver = CountingReceiver::start_on(port, Behaviour::default()).await;

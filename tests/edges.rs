@@ -181,28 +181,13 @@ async fn sigterm_twice_at_once_from_timeout_gives_the_child_its_grace() {
     }
 }
 
-struct Mount(std::path::PathBuf);
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
-    }
-}
-
 #[tokio::test]
 async fn a_full_disk_under_file_output_neither_duplicates_nor_glues_records() {
     let dir = tempfile::tempdir().unwrap();
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
-        .arg(dir.path())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
+    let Some(_mount) = mount_tmpfs(dir.path(), "1m") else {
         eprintln!("SKIPPED: mounting a tmpfs needs root (CI runs as root)");
         return;
-    }
-    let _mount = Mount(dir.path().to_path_buf());
+    };
     // Leave about 100 KiB free: the file fills it part-way through.
     let filler = dir.path().join("filler");
     std::fs::write(&filler, vec![0u8; 900 * 1024]).unwrap();

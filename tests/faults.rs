@@ -474,14 +474,7 @@ async fn sigkill_mid_run_with_a_disk_buffer_then_a_new_run_sends_everything() {
     // The last line is held for --multiline-timeout (500 ms) in case
     // continuation lines follow, then written to disk.
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    let pid = running.pid();
-    let children = children_of(pid);
-    // SAFETY: kill has no memory-safety preconditions.
-    unsafe { libc::kill(pid, libc::SIGKILL) };
-    for child in children {
-        unsafe { libc::kill(child, libc::SIGKILL) };
-    }
-    let killed = running.finish().await;
+    let killed = running.kill9_with_children().await;
     assert_eq!(killed.code, None, "killed by a signal");
 
     let (receiver, _) = run_again(port, buffer).await;
@@ -510,29 +503,13 @@ async fn sigkill_mid_run_with_a_disk_buffer_then_a_new_run_sends_everything() {
     );
 }
 
-/// Unmounts on drop.
-struct Mount(std::path::PathBuf);
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
-    }
-}
-
 #[tokio::test]
 async fn a_disk_buffer_on_a_full_tmpfs_falls_back_to_memory_and_counts_the_rest() {
     let dir = tempfile::tempdir().unwrap();
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
-        .arg(dir.path())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
+    let Some(_mount) = mount_tmpfs(dir.path(), "256k") else {
         eprintln!("SKIPPED: mounting a tmpfs needs root (CI runs as root)");
         return;
-    }
-    let _mount = Mount(dir.path().to_path_buf());
+    };
     let buffer = dir.path().to_str().unwrap();
     let port = free_port();
     let endpoint = format!("http://127.0.0.1:{port}");

@@ -5,34 +5,14 @@
 //! measured by `benches/rotation.py` (see the README), which needs the
 //! release build and quiet cores; these are the small, reliable versions.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-fn lines(range: std::ops::Range<u32>) -> String {
-    range.map(|i| format!("line {i} of the app\n")).collect()
-}
-
-/// How many times each `line <i>` arrived.
-fn arrivals(receiver: &OtlpReceiver) -> BTreeMap<u32, usize> {
-    let mut seen = BTreeMap::new();
-    for r in receiver.records() {
-        if let Some(n) = body_text(&r)
-            .strip_prefix("line ")
-            .and_then(|s| s.split(' ').next())
-            .and_then(|n| n.parse().ok())
-        {
-            *seen.entry(n).or_insert(0) += 1;
-        }
-    }
-    seen
-}
-
 fn assert_exactly_once(receiver: &OtlpReceiver, n: u32) {
-    let seen = arrivals(receiver);
+    let seen = line_arrivals(receiver);
     let missing: Vec<u32> = (0..n).filter(|i| !seen.contains_key(i)).collect();
     let doubled: Vec<u32> = seen
         .iter()
@@ -119,14 +99,17 @@ async fn files_are_opened_as_they_are_created_and_read_whole_when_renamed_away_a
     let mut latencies = Vec::new();
     let mut file = create(&log);
     for round in 0..6u32 {
-        append(&mut file, &lines(round * 200..round * 200 + 150));
+        append(&mut file, &numbered_lines(round * 200..round * 200 + 150));
         latencies.push(time_until("logwrap opens the new file", || {
             has_open(pid, &log)
         }));
         // Renamed away at once; the application writes its last lines to
         // the old file before it reopens.
         std::fs::rename(&log, dir.path().join(format!("app.log.{round}"))).unwrap();
-        append(&mut file, &lines(round * 200 + 150..round * 200 + 200));
+        append(
+            &mut file,
+            &numbered_lines(round * 200 + 150..round * 200 + 200),
+        );
         file = create(&log);
     }
     receiver.wait_for_records(1200).await;
@@ -153,13 +136,13 @@ async fn a_file_moved_out_of_the_watched_directory_is_still_read_by_polling() {
     let pid = running.pid();
     let log = dir.path().join("app.log");
     let mut file = create(&log);
-    append(&mut file, &lines(0..100));
+    append(&mut file, &numbered_lines(0..100));
     time_until("logwrap opens the file", || has_open(pid, &log));
     receiver.wait_for_records(100).await;
     // inotify reports writes to a file in the directory it is in; this one
     // is now in a directory nobody watches.
     std::fs::rename(&log, dir.path().join("archive/app.log")).unwrap();
-    append(&mut file, &lines(100..200));
+    append(&mut file, &numbered_lines(100..200));
     receiver.wait_for_records(200).await;
     let stopped = stop(running).await;
     assert_eq!(stopped.code, Some(0), "{}", stopped.stderr_text());
@@ -184,13 +167,13 @@ async fn a_directory_created_after_the_start_is_watched_and_read() {
     // The sidecar started before the application made its directory.
     std::fs::create_dir(&logs).unwrap();
     let mut file = create(&logs.join("app.log"));
-    append(&mut file, &lines(0..50));
+    append(&mut file, &numbered_lines(0..50));
     receiver.wait_for_records(50).await;
     // Found by the glob; from then on the directory is watched.
     time_until("the new directory is watched", || has_inotify_watch(pid));
     let second = logs.join("second.log");
     let mut other = create(&second);
-    append(&mut other, &lines(50..100));
+    append(&mut other, &numbered_lines(50..100));
     receiver.wait_for_records(100).await;
     let stopped = stop(running).await;
     assert_eq!(stopped.code, Some(0), "{}", stopped.stderr_text());

@@ -2,31 +2,11 @@
 //! through rename-and-create and copytruncate rotation, and across its own
 //! restart, with nothing lost or doubled; named pipes too.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
 use crate::support::*;
-
-fn lines(range: std::ops::Range<u32>) -> String {
-    range.map(|i| format!("line {i} of the app\n")).collect()
-}
-
-/// How many times each `line <i>` arrived.
-fn arrivals(receiver: &OtlpReceiver) -> BTreeMap<u32, usize> {
-    let mut seen = BTreeMap::new();
-    for r in receiver.records() {
-        if let Some(n) = body_text(&r)
-            .strip_prefix("line ")
-            .and_then(|s| s.split(' ').next())
-            .and_then(|n| n.parse().ok())
-        {
-            *seen.entry(n).or_insert(0) += 1;
-        }
-    }
-    seen
-}
 
 async fn wait_for_lines(receiver: &OtlpReceiver, n: usize) {
     receiver.wait_for_records(n).await;
@@ -68,28 +48,28 @@ async fn files_are_followed_through_rotation_and_restarts_exactly_once() {
         .append(true)
         .open(&log)
         .unwrap();
-    append(&mut file, &lines(0..500));
+    append(&mut file, &numbered_lines(0..500));
     let running = sidecar(&receiver, dir.path());
-    append(&mut file, &lines(500..1000));
+    append(&mut file, &numbered_lines(500..1000));
     wait_for_lines(&receiver, 1000).await;
 
     // Rename and create (logrotate's default): the app writes a few more
     // lines to the old file before it reopens.
     std::fs::rename(&log, dir.path().join("app.log.1")).unwrap();
-    append(&mut file, &lines(1000..1050));
+    append(&mut file, &numbered_lines(1000..1050));
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&log)
         .unwrap();
-    append(&mut file, &lines(1050..2000));
+    append(&mut file, &numbered_lines(1050..2000));
     wait_for_lines(&receiver, 2000).await;
 
     // copytruncate: copied away, emptied in place, written again at once
     // (past the old position before logwrap looks).
     std::fs::copy(&log, dir.path().join("app.log.2")).unwrap();
     file.set_len(0).unwrap();
-    append(&mut file, &lines(2000..3000));
+    append(&mut file, &numbered_lines(2000..3000));
     wait_for_lines(&receiver, 3000).await;
     let first = stop(running).await;
     assert_eq!(
@@ -103,7 +83,7 @@ async fn files_are_followed_through_rotation_and_restarts_exactly_once() {
 
     // Lines written while logwrap is down arrive after its restart; nothing
     // it had already read comes again.
-    append(&mut file, &lines(3000..3100));
+    append(&mut file, &numbered_lines(3000..3100));
     let running = sidecar(&receiver, dir.path());
     wait_for_lines(&receiver, 3100).await;
     // Give a wrongly re-read file the time to show up twice.
@@ -111,7 +91,7 @@ async fn files_are_followed_through_rotation_and_restarts_exactly_once() {
     let second = stop(running).await;
     assert_eq!(second.code, Some(0), "{}", second.stderr_text());
 
-    let seen = arrivals(&receiver);
+    let seen = line_arrivals(&receiver);
     let missing: Vec<u32> = (0..3100).filter(|i| !seen.contains_key(i)).collect();
     let doubled: Vec<u32> = seen
         .iter()
@@ -152,12 +132,12 @@ async fn a_named_pipe_is_read_as_writers_come_and_go() {
     for (from, to) in [(0, 100), (100, 200)] {
         // Each writer opens, writes and closes, as `echo >> fifo` does.
         let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
-        append(&mut w, &lines(from..to));
+        append(&mut w, &numbered_lines(from..to));
     }
     wait_for_lines(&receiver, 200).await;
     let run = stop(running).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr_text());
-    let seen = arrivals(&receiver);
+    let seen = line_arrivals(&receiver);
     assert_eq!(seen.len(), 200);
     assert!(seen.values().all(|n| *n == 1));
 }
@@ -165,7 +145,7 @@ async fn a_named_pipe_is_read_as_writers_come_and_go() {
 #[tokio::test]
 async fn files_and_a_child_together() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("side.log"), lines(0..3)).unwrap();
+    std::fs::write(dir.path().join("side.log"), numbered_lines(0..3)).unwrap();
     let receiver = OtlpReceiver::start().await;
     let run = run_logwrap([
         "--input",
@@ -184,7 +164,7 @@ async fn files_and_a_child_together() {
     assert_eq!(run.code, Some(0), "{}", run.stderr_text());
     let bodies: Vec<String> = receiver.records().iter().map(body_text).collect();
     assert!(bodies.contains(&"from the child".to_string()), "{bodies:?}");
-    assert_eq!(arrivals(&receiver).len(), 3, "{bodies:?}");
+    assert_eq!(line_arrivals(&receiver).len(), 3, "{bodies:?}");
     let summary = run.stderr_text();
     assert!(summary.contains("files=3"), "{summary}");
 }

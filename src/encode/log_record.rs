@@ -478,6 +478,21 @@ pub fn read_key_values(
     Ok(out)
 }
 
+/// A map holding a value of every kind (tests of the encoders).
+#[cfg(test)]
+pub(crate) fn every_kind_of_value() -> Value {
+    Value::Map(vec![
+        (Str::from("neg"), Value::Int(-5)),
+        (Str::from("pi"), Value::Double(3.25)),
+        (Str::from("yes"), Value::Bool(true)),
+        (Str::from("nothing"), Value::Empty),
+        (
+            Str::from("list"),
+            Value::Array(vec![Value::Str(Str::from("")), Value::Int(i64::MIN)]),
+        ),
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -487,16 +502,7 @@ mod tests {
     use prost::Message;
 
     fn full_record() -> Record {
-        let nested = Value::Map(vec![
-            (Str::from("neg"), Value::Int(-5)),
-            (Str::from("pi"), Value::Double(3.25)),
-            (Str::from("yes"), Value::Bool(true)),
-            (Str::from("nothing"), Value::Empty),
-            (
-                Str::from("list"),
-                Value::Array(vec![Value::Str(Str::from("")), Value::Int(i64::MIN)]),
-            ),
-        ]);
+        let nested = every_kind_of_value();
         let mut r = Record::new(Stream::Stderr, 5, Value::Str(Str::from("boom")));
         r.time_unix_nano = 4;
         r.severity = Severity {

@@ -242,16 +242,7 @@ mod tests {
     #[test]
     fn every_value_kind_and_field_round_trips() {
         let enc = RequestEncoder::new(&[], "s", "v");
-        let nested = Value::Map(vec![
-            (Str::from("neg"), Value::Int(-5)),
-            (Str::from("pi"), Value::Double(3.25)),
-            (Str::from("yes"), Value::Bool(true)),
-            (Str::from("nothing"), Value::Empty),
-            (
-                Str::from("list"),
-                Value::Array(vec![Value::Str(Str::from("")), Value::Int(i64::MIN)]),
-            ),
-        ]);
+        let nested = crate::encode::log_record::every_kind_of_value();
         let mut r = Record::new(
             Stream::Stdout,
             5,

@@ -146,6 +146,19 @@ impl Running {
         self.child.id().expect("running") as i32
     }
 
+    /// SIGKILL to logwrap and to its children (the wrapped program, which
+    /// would otherwise get only the SIGTERM of PR_SET_PDEATHSIG), then the end.
+    pub async fn kill9_with_children(self) -> Run {
+        let pid = self.pid();
+        let children = children_of(pid);
+        // SAFETY: kill has no memory-safety preconditions.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        for child in children {
+            unsafe { libc::kill(child, libc::SIGKILL) };
+        }
+        self.finish().await
+    }
+
     /// Waits for the end (bounded by [`TIMEOUT`]).
     pub async fn finish(self) -> Run {
         let output = tokio::time::timeout(TIMEOUT, self.child.wait_with_output())
@@ -216,4 +229,25 @@ pub fn child_times(path: &std::path::Path) -> (Duration, Duration) {
         .lines()
         .map(|l| Duration::from_secs_f64(l.parse().expect("seconds")));
     (lines.next().unwrap(), lines.next().unwrap())
+}
+
+/// A tmpfs of `size` (mount's `-o size=`) mounted on `dir`, unmounted on
+/// drop; `None` where mounting is not allowed (not root).
+pub fn mount_tmpfs(dir: &std::path::Path, size: &str) -> Option<Mount> {
+    std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(dir)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+        .then(|| Mount(dir.to_path_buf()))
+}
+
+/// Unmounts on drop.
+pub struct Mount(std::path::PathBuf);
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
 }

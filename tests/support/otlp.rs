@@ -203,3 +203,23 @@ pub fn stream(records: &[LogRecord], name: &str) -> Vec<LogRecord> {
         .cloned()
         .collect()
 }
+
+/// `line <i> of the app\n` for each `i`: lines whose arrivals can be counted.
+pub fn numbered_lines(range: std::ops::Range<u32>) -> String {
+    range.map(|i| format!("line {i} of the app\n")).collect()
+}
+
+/// How many times each `line <i>` arrived.
+pub fn line_arrivals(receiver: &OtlpReceiver) -> std::collections::BTreeMap<u32, usize> {
+    let mut seen = std::collections::BTreeMap::new();
+    for r in receiver.records() {
+        if let Some(n) = body_text(&r)
+            .strip_prefix("line ")
+            .and_then(|s| s.split(' ').next())
+            .and_then(|n| n.parse().ok())
+        {
+            *seen.entry(n).or_insert(0) += 1;
+        }
+    }
+    seen
+}
