@@ -109,13 +109,19 @@ pub fn children_of(pid: i32) -> Vec<i32> {
         .collect()
 }
 
-/// Waits until a child of `pid` (a shell) has started a child of its own.
+/// Waits until a child of `pid` (a shell) has started a program of its own.
+/// The shell's forked child counts only once it has exec'd: until then it is
+/// a copy of the shell, with the shell's signal traps, so a signal sent in
+/// that gap is caught by the trap and the program never sees it.
 pub fn wait_for_grandchild(pid: i32) {
+    let exe = |pid: i32| std::fs::read_link(format!("/proc/{pid}/exe")).ok();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !children_of(pid)
-        .into_iter()
-        .any(|shell| !children_of(shell).is_empty())
-    {
+    while !children_of(pid).into_iter().any(|shell| {
+        let shell_exe = exe(shell);
+        children_of(shell)
+            .into_iter()
+            .any(|program| exe(program).is_some_and(|e| Some(e) != shell_exe))
+    }) {
         assert!(Instant::now() < deadline, "the shell started nothing");
         std::thread::sleep(Duration::from_millis(10));
     }
