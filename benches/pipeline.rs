@@ -261,6 +261,26 @@ async fn handle(
         .unwrap())
 }
 
+/// The Python interpreter itself, resolved once: a version manager's shim
+/// in front of `python3` (pyenv's is a bash script, about 60 ms per start
+/// on the development machine) would otherwise be timed as part of every
+/// run, and it is no part of logwrap.
+fn python() -> &'static str {
+    static PYTHON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let out = Command::new("python3")
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .expect("python3 runs the generator");
+        let path = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        if path.is_empty() {
+            "python3".into()
+        } else {
+            path
+        }
+    })
+}
+
 fn generator_path() -> String {
     format!("{}/benches/gen_lines.py", env!("CARGO_MANIFEST_DIR"))
 }
@@ -352,7 +372,7 @@ fn run_once(o: &Options, endpoint: &str, counts: &Counts, dir: &std::path::Path)
         cmd.arg("--buffer-dir").arg(disk.path());
     }
     cmd.args(destination_args(o, endpoint));
-    cmd.args(["--", "python3", &generator_path(), &o.lines.to_string()])
+    cmd.args(["--", python(), &generator_path(), &o.lines.to_string()])
         .env("LOGWRAP_BENCH_WALL", &wall_file)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
@@ -392,7 +412,7 @@ fn run_once(o: &Options, endpoint: &str, counts: &Counts, dir: &std::path::Path)
 
 fn direct_child_wall(o: &Options, dir: &std::path::Path) -> f64 {
     let wall_file = dir.join("wall-direct");
-    let status = Command::new("python3")
+    let status = Command::new(python())
         .args([&generator_path(), &o.lines.to_string()])
         .env("LOGWRAP_BENCH_WALL", &wall_file)
         .stdout(Stdio::null())
@@ -407,7 +427,7 @@ fn direct_child_wall(o: &Options, dir: &std::path::Path) -> f64 {
 /// the size a reader hands on, weighed as the queue weighs them. Returns
 /// (budget bytes per line, line bytes per line).
 fn budget_per_line() -> (f64, f64) {
-    let out = Command::new("python3")
+    let out = Command::new(python())
         .args([&generator_path(), "10000"])
         .output()
         .expect("run the generator");
