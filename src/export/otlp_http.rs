@@ -98,9 +98,13 @@ impl OtlpHttpExporter {
     pub async fn send(&self, batch: &crate::batch::Batch) -> Result<Accepted, ExportError> {
         match &self.encoder {
             Encoder::Protobuf(e) => {
-                let mut body = Vec::new();
-                e.frame(batch.slices(), &mut body);
-                self.post(body).await
+                // The request's header, then the chunks as they are.
+                let mut header = Vec::new();
+                e.header(batch.bytes, &mut header);
+                let mut parts = Vec::with_capacity(batch.chunks.len() + 1);
+                parts.push(header.into());
+                parts.extend(batch.chunks.iter().map(|c| c.bytes.clone()));
+                self.post(self.compression.body_of(parts)).await
             }
             Encoder::Json(e) => {
                 let mut body = Vec::with_capacity(batch.bytes * 5 / 2);
@@ -108,7 +112,7 @@ impl OtlpHttpExporter {
                     .map_err(|e| ExportError::Permanent {
                         reason: format!("the batch's encoded records cannot be read back: {e}"),
                     })?;
-                self.post(body).await
+                self.post(self.compression.compress(body).into()).await
             }
         }
     }
@@ -123,11 +127,10 @@ impl OtlpHttpExporter {
                 e.encode(records, &mut body)
             }
         }
-        self.post(body).await
+        self.post(self.compression.compress(body).into()).await
     }
 
-    async fn post(&self, body: Vec<u8>) -> Result<Accepted, ExportError> {
-        let body = self.compression.compress(body);
+    async fn post(&self, body: reqwest::Body) -> Result<Accepted, ExportError> {
         let request = self
             .client
             .post(self.url.clone())
