@@ -54,9 +54,7 @@ use crate::record::{Record, Str, Value};
 pub use config::{
     LabelValue, LokiConfig, LokiEncoding, LokiLabel, MAX_LOKI_LABELS, label_name, push_url,
 };
-use push::{
-    OWN_METADATA, Streams, encode_json, encode_protobuf, free_name, metadata_name, stringify,
-};
+use push::{OWN_METADATA, Streams, encode, free_name, metadata_name, stringify};
 
 pub struct LokiExporter {
     client: reqwest::Client,
@@ -148,10 +146,11 @@ impl LokiExporter {
     }
 
     async fn push(&self, streams: &Streams) -> Result<Accepted, ExportError> {
-        let with_metadata = self.structured_metadata.load(Ordering::Relaxed);
-        let (body, content_type, encoding) = match self.config.encoding {
+        // The entries were written in the push's format, with or without
+        // metadata, when the batch was grouped.
+        let raw = encode(streams);
+        let (body, content_type, encoding) = match streams.encoding {
             LokiEncoding::Protobuf => {
-                let raw = encode_protobuf(streams, with_metadata);
                 let packed = snap::raw::Encoder::new().compress_vec(&raw).map_err(|e| {
                     ExportError::Permanent {
                         reason: format!("snappy compression failed: {e}"),
@@ -159,14 +158,11 @@ impl LokiExporter {
                 })?;
                 (packed, "application/x-protobuf", None)
             }
-            LokiEncoding::Json => {
-                let raw = encode_json(streams, with_metadata);
-                (
-                    self.config.compression.compress(raw),
-                    "application/json",
-                    self.config.compression.content_encoding(),
-                )
-            }
+            LokiEncoding::Json => (
+                self.config.compression.compress(raw),
+                "application/json",
+                self.config.compression.content_encoding(),
+            ),
         };
         let mut request = self
             .client

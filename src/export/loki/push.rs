@@ -1,7 +1,9 @@
 //! A batch → a Loki push: records grouped into streams by their labels, each
-//! entry's line and structured metadata written once into an arena, then
-//! encoded as push.proto (or Loki's JSON).
+//! entry's line and structured metadata written once, already in the push's
+//! format (push.proto or Loki's JSON), then the push assembled from those
+//! bytes in each stream's time order.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::atomic::Ordering;
 
@@ -10,7 +12,7 @@ use base64::Engine;
 use bytes::Bytes;
 
 use super::LokiExporter;
-use super::config::LabelValue;
+use super::config::{LabelValue, LokiEncoding};
 use crate::encode::DecodeError;
 use crate::encode::log_record::{read_any_value, read_record, record_ranges};
 use crate::encode::wire::{FieldReader, FieldValue};
@@ -47,12 +49,11 @@ pub(super) fn free_name(base: String, taken: impl Fn(&str) -> bool) -> String {
         .expect("some suffix is free")
 }
 
-/// One entry: its time, and where its line and metadata lie in the batch.
+/// One entry: its time, and where its encoded line and metadata lie in
+/// [`Streams::bytes`].
 pub(super) struct Entry {
     pub(super) timestamp: u64,
-    pub(super) line: Range<usize>,
-    /// Indexes into [`Streams::pairs`]; the resource's pairs follow them.
-    pub(super) pairs: Range<usize>,
+    pub(super) bytes: Range<usize>,
 }
 
 /// Label pairs of a stream, sorted by name.
@@ -65,68 +66,211 @@ pub(super) struct Stream {
     pub(super) entries: Vec<Entry>,
 }
 
-/// A batch grouped into streams. Every line, metadata name and value is
-/// written once into `arena`, and entries point into it: building a push
+/// A batch grouped into streams. Each entry's line and metadata are
+/// written once, in the push's format, into `bytes` (everything of an
+/// entry but its timestamp, which is only final once its stream is
+/// sorted): building a push copies each line once before the request and
 /// allocates per batch, not per record or per field.
 pub(super) struct Streams {
-    pub(super) arena: Vec<u8>,
-    /// Structured metadata pairs: (name, value) ranges in `arena`.
-    pub(super) pairs: Vec<(Range<usize>, Range<usize>)>,
-    /// The resource's pairs (in `pairs`), sent with every entry.
-    pub(super) resource: Range<usize>,
+    pub(super) encoding: LokiEncoding,
+    /// Protobuf: each entry's `line` and `structuredMetadata` fields.
+    /// JSON: `"line"` and, when there is metadata, `,{"name":"value",…}`.
+    pub(super) bytes: Vec<u8>,
     pub(super) streams: Vec<Stream>,
 }
 
 impl Streams {
-    fn text(&self, range: &Range<usize>) -> &[u8] {
-        &self.arena[range.clone()]
+    /// An entry's metadata as sent (its own, then the resource's), read back
+    /// from its protobuf bytes.
+    #[cfg(test)]
+    pub(super) fn metadata(&self, e: &Entry) -> Vec<(Vec<u8>, Vec<u8>)> {
+        assert_eq!(self.encoding, LokiEncoding::Protobuf);
+        let field = |range: Range<usize>, number: u32| {
+            FieldReader::new(&self.bytes, range)
+                .map(|f| f.expect("our own encoding"))
+                .find_map(|f| match f {
+                    (n, FieldValue::Len(r)) if n == number => Some(self.bytes[r].to_vec()),
+                    _ => None,
+                })
+                .unwrap_or_default()
+        };
+        FieldReader::new(&self.bytes, e.bytes.clone())
+            .map(|f| f.expect("our own encoding"))
+            .filter_map(|f| match f {
+                (3, FieldValue::Len(pair)) => Some((field(pair.clone(), 1), field(pair, 2))),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// A number in decimal, on the stack.
+struct Decimal {
+    digits: [u8; 20],
+    start: usize,
+}
+
+impl Decimal {
+    fn new(mut n: u64) -> Self {
+        let mut d = Decimal {
+            digits: [0; 20],
+            start: 20,
+        };
+        loop {
+            d.start -= 1;
+            d.digits[d.start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break d;
+            }
+        }
     }
 
-    /// An entry's metadata: its own pairs, then the resource's.
-    fn metadata(&self, e: &Entry) -> impl Iterator<Item = (&[u8], &[u8])> {
-        self.pairs[e.pairs.clone()]
-            .iter()
-            .chain(&self.pairs[self.resource.clone()])
-            .map(|(n, v)| (self.text(n), self.text(v)))
+    fn as_bytes(&self) -> &[u8] {
+        &self.digits[self.start..]
     }
 }
 
-/// Appends bytes to the arena; returns where they lie.
-fn put(arena: &mut Vec<u8>, bytes: &[u8]) -> Range<usize> {
-    let start = arena.len();
-    arena.extend_from_slice(bytes);
-    start..arena.len()
+/// Bytes as lowercase hex, on the stack (trace and span ids).
+fn hex_into<'a>(out: &'a mut [u8; 32], bytes: &[u8]) -> &'a [u8] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in bytes.iter().take(16).enumerate() {
+        out[2 * i] = HEX[(b >> 4) as usize];
+        out[2 * i + 1] = HEX[(b & 15) as usize];
+    }
+    &out[..2 * bytes.len().min(16)]
 }
 
-/// Appends a number in decimal; where it lies in the arena.
-fn put_decimal(arena: &mut Vec<u8>, n: u64) -> Range<usize> {
-    let start = arena.len();
-    crate::export::json::write_decimal(arena, n);
-    start..arena.len()
+/// Text for JSON: lossy UTF-8, borrowed when it already is UTF-8.
+fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
 }
 
-/// Appends a value as metadata text: strings as they are, the rest as JSON
+/// Writes one entry's line and metadata into the batch's bytes, in the
+/// push's format.
+struct EntryWriter<'a> {
+    out: &'a mut Vec<u8>,
+    encoding: LokiEncoding,
+    /// Metadata pairs written so far (JSON: the first opens the object).
+    pairs: usize,
+}
+
+impl EntryWriter<'_> {
+    fn line(&mut self, line: &[u8]) {
+        match self.encoding {
+            LokiEncoding::Protobuf => put_bytes_field(self.out, ENTRY_LINE, line),
+            LokiEncoding::Json => json::write_str(self.out, &lossy(line)),
+        }
+    }
+
+    fn pair(&mut self, name: &[u8], value: &[u8]) {
+        match self.encoding {
+            LokiEncoding::Protobuf => put_pair(self.out, name, value),
+            LokiEncoding::Json => {
+                self.out
+                    .extend_from_slice(if self.pairs == 0 { b",{" } else { b"," });
+                json::write_str(self.out, &lossy(name));
+                self.out.push(b':');
+                json::write_str(self.out, &lossy(value));
+            }
+        }
+        self.pairs += 1;
+    }
+
+    /// Ends the entry with the resource's pairs, encoded in advance.
+    fn finish(self, resource: &EncodedResource) {
+        match self.encoding {
+            LokiEncoding::Protobuf => self.out.extend_from_slice(&resource.bytes),
+            LokiEncoding::Json => {
+                if resource.pairs > 0 {
+                    self.out
+                        .extend_from_slice(if self.pairs == 0 { b",{" } else { b"," });
+                    self.out.extend_from_slice(&resource.bytes);
+                }
+                if self.pairs + resource.pairs > 0 {
+                    self.out.push(b'}');
+                }
+            }
+        }
+    }
+}
+
+/// The resource's metadata pairs, the same on every entry: encoded once per
+/// batch (JSON: `"name":"value"` joined by commas).
+struct EncodedResource {
+    bytes: Vec<u8>,
+    pairs: usize,
+}
+
+/// A metadata value from its `AnyValue`: strings as they are (lossy UTF-8
+/// if they are not UTF-8), non-negative integers in decimal, booleans as
+/// `true`/`false`, the rest as [`value_text`] writes them.
+enum WireValue<'a> {
+    Text(Cow<'a, [u8]>),
+    Decimal(Decimal),
+}
+
+impl WireValue<'_> {
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            WireValue::Text(t) => t,
+            WireValue::Decimal(d) => d.as_bytes(),
+        }
+    }
+}
+
+fn wire_value<'a>(chunk: &'a Bytes, value: Range<usize>) -> Result<WireValue<'a>, DecodeError> {
+    let mut field = None;
+    for f in FieldReader::new(chunk, value.clone()) {
+        field = Some(f?);
+    }
+    Ok(match field {
+        None => WireValue::Text(Cow::Borrowed(b"")),
+        Some((1, FieldValue::Len(r))) => WireValue::Text(utf8(&chunk[r])),
+        Some((3, FieldValue::Varint(i))) if (i as i64) >= 0 => WireValue::Decimal(Decimal::new(i)),
+        Some((2, FieldValue::Varint(b))) => {
+            WireValue::Text(Cow::Borrowed(if b != 0 { b"true" } else { b"false" }))
+        }
+        Some(_) => WireValue::Text(Cow::Owned(value_text(&read_any_value(chunk, value)?))),
+    })
+}
+
+/// A value as metadata text: strings as they are, the rest as JSON
 /// (numbers and booleans as JSON writes them, bytes as base64).
-fn put_value(arena: &mut Vec<u8>, v: &Value) -> Range<usize> {
-    let start = arena.len();
+fn value_text(v: &Value) -> Vec<u8> {
     match v {
-        Value::Str(s) => arena.extend_from_slice(s.as_bytes()),
-        Value::Int(i) if *i >= 0 => {
-            put_decimal(arena, *i as u64);
-        }
-        Value::Empty => {}
-        Value::Bytes(b) => {
-            let encoded = base64::engine::general_purpose::STANDARD.encode(b);
-            arena.extend_from_slice(encoded.as_bytes());
-        }
-        other => arena.extend_from_slice(stringify(other).as_bytes()),
+        Value::Str(s) => s.as_bytes().to_vec(),
+        Value::Int(i) if *i >= 0 => Decimal::new(*i as u64).as_bytes().to_vec(),
+        Value::Empty => Vec::new(),
+        Value::Bytes(b) => base64::engine::general_purpose::STANDARD
+            .encode(b)
+            .into_bytes(),
+        other => stringify(other).into_bytes(),
     }
-    start..arena.len()
+}
+
+/// Text that must be UTF-8 (Loki's lines and metadata are strings): as it
+/// is when it is, lossy otherwise (our encoder never writes anything else).
+fn utf8(bytes: &[u8]) -> Cow<'_, [u8]> {
+    match std::str::from_utf8(bytes) {
+        Ok(_) => Cow::Borrowed(bytes),
+        Err(_) => Cow::Owned(String::from_utf8_lossy(bytes).into_owned().into_bytes()),
+    }
+}
+
+/// Per-batch scratch space reused from record to record.
+#[derive(Default)]
+struct Scratch {
+    /// The record's attributes that become metadata: (key, value) ranges.
+    attributes: Vec<(Range<usize>, Range<usize>)>,
+    /// Names given to the record's attributes so far, and where they lie.
+    names: Vec<u8>,
+    taken: Vec<Range<usize>>,
+    /// The name being chosen.
+    name: Vec<u8>,
 }
 
 impl LokiExporter {
-    /// Groups records by label set, entries of each stream in time order
-    /// with strictly increasing timestamps.
     /// Groups records by label set, entries of each stream in time order
     /// with strictly increasing timestamps (for callers that hold records:
     /// `logwrap check`, the dropped notice, tests).
@@ -145,22 +289,15 @@ impl LokiExporter {
     /// one of its attributes.
     pub(super) fn group_chunks(&self, chunks: &[Bytes]) -> Result<Streams, DecodeError> {
         let with_metadata = self.structured_metadata.load(Ordering::Relaxed);
-        let records: usize = chunks.iter().map(|c| c.len() / 128).sum();
+        let encoding = self.config.encoding;
+        let resource = self.encoded_resource(encoding, with_metadata);
+        let chunk_bytes: usize = chunks.iter().map(|c| c.len()).sum();
         let mut b = Streams {
-            arena: Vec::with_capacity(chunks.iter().map(|c| c.len() * 2).sum()),
-            pairs: Vec::with_capacity(records * 8),
-            resource: 0..0,
+            encoding,
+            bytes: Vec::with_capacity(chunk_bytes + chunk_bytes / 2),
             streams: Vec::new(),
         };
-        if with_metadata {
-            let start = b.pairs.len();
-            for (n, v) in &self.resource_metadata {
-                let n = put(&mut b.arena, n.as_bytes());
-                let v = put(&mut b.arena, v.as_bytes());
-                b.pairs.push((n, v));
-            }
-            b.resource = start..b.pairs.len();
-        }
+        let mut scratch = Scratch::default();
         // Labels that do not depend on the record: one stream for all.
         let dynamic = self
             .config
@@ -172,10 +309,10 @@ impl LokiExporter {
         for chunk in chunks {
             for range in record_ranges(chunk) {
                 let range = range?;
-                let w = WireRecord::read(chunk, range.clone())?;
+                let w = WireRecord::read(chunk, range.clone(), &mut scratch.attributes)?;
                 let stream = if dynamic || b.streams.is_empty() {
                     let labels = if dynamic {
-                        self.labels_of(&read_record(chunk, range)?, with_metadata)
+                        self.labels_of(&read_record(chunk, range.clone())?, with_metadata)
                     } else {
                         self.labels_of(
                             &Record::new(crate::record::Stream::Lifecycle, 0, Value::Empty),
@@ -198,19 +335,30 @@ impl LokiExporter {
                 } else {
                     0
                 };
-                let line = match (&w.original, with_metadata) {
-                    // The fields travel in the line, as the program wrote it.
-                    (Some(original), false) => put(&mut b.arena, &chunk[original.clone()]),
-                    _ => put_wire_line(&mut b.arena, chunk, w.body.clone())?,
+                let start = b.bytes.len();
+                b.bytes.reserve(range.len() + resource.bytes.len() + 64);
+                let mut entry = EntryWriter {
+                    out: &mut b.bytes,
+                    encoding,
+                    pairs: 0,
                 };
-                let first = b.pairs.len();
+                match (&w.original, with_metadata) {
+                    // The fields travel in the line, as the program wrote it.
+                    (Some(original), false) => entry.line(&chunk[original.clone()]),
+                    _ => entry.line(&wire_line(chunk, w.body.clone())?),
+                }
                 if with_metadata {
-                    self.put_wire_metadata(chunk, &w, &mut b.arena, &mut b.pairs)?;
+                    self.write_wire_metadata(chunk, &w, &mut scratch, &mut entry)?;
+                    entry.finish(&resource);
+                } else {
+                    entry.finish(&EncodedResource {
+                        bytes: Vec::new(),
+                        pairs: 0,
+                    });
                 }
                 let entry = Entry {
                     timestamp: if w.time != 0 { w.time } else { w.observed },
-                    line,
-                    pairs: first..b.pairs.len(),
+                    bytes: start..b.bytes.len(),
                 };
                 b.streams[stream].entries.push(entry);
             }
@@ -235,96 +383,110 @@ impl LokiExporter {
         Ok(b)
     }
 
-    /// Writes a record's own structured metadata (not the resource's) into
-    /// the arena and its pairs, from its wire fields.
-    fn put_wire_metadata(
+    /// The resource's metadata pairs in the push's format (none without
+    /// structured metadata).
+    fn encoded_resource(&self, encoding: LokiEncoding, with_metadata: bool) -> EncodedResource {
+        let mut r = EncodedResource {
+            bytes: Vec::new(),
+            pairs: 0,
+        };
+        if !with_metadata {
+            return r;
+        }
+        for (n, v) in &self.resource_metadata {
+            match encoding {
+                LokiEncoding::Protobuf => put_pair(&mut r.bytes, n.as_bytes(), v.as_bytes()),
+                LokiEncoding::Json => {
+                    if r.pairs > 0 {
+                        r.bytes.push(b',');
+                    }
+                    json::write_str(&mut r.bytes, n);
+                    r.bytes.push(b':');
+                    json::write_str(&mut r.bytes, v);
+                }
+            }
+            r.pairs += 1;
+        }
+        r
+    }
+
+    /// Writes a record's own structured metadata (not the resource's), from
+    /// its wire fields.
+    fn write_wire_metadata(
         &self,
         chunk: &Bytes,
         w: &WireRecord,
-        arena: &mut Vec<u8>,
-        pairs: &mut Vec<(Range<usize>, Range<usize>)>,
+        scratch: &mut Scratch,
+        entry: &mut EntryWriter,
     ) -> Result<(), DecodeError> {
-        let mut pair = |arena: &mut Vec<u8>, name: &str, value: Range<usize>| {
-            let name = put(arena, name.as_bytes());
-            pairs.push((name, value));
-        };
         if let Some(text) = w.text.clone().filter(|t| !t.is_empty()) {
-            let v = put(arena, &chunk[text]);
-            pair(arena, "level", v);
+            entry.pair(b"level", &chunk[text]);
         }
         if w.number != 0 {
-            let v = put_decimal(arena, w.number);
-            pair(arena, "severity_number", v);
+            entry.pair(b"severity_number", Decimal::new(w.number).as_bytes());
         }
         if let Some(iostream) = w.iostream.clone() {
-            let v = put(arena, &chunk[iostream]);
-            pair(arena, "log_iostream", v);
+            entry.pair(b"log_iostream", &chunk[iostream]);
         }
         if let Some(event) = w.event.clone().filter(|e| !e.is_empty()) {
-            let v = put(arena, &chunk[event]);
-            pair(arena, "event_name", v);
+            entry.pair(b"event_name", &chunk[event]);
         }
+        let mut hex = [0u8; 32];
         if let Some(id) = w
             .trace
             .clone()
             .filter(|r| r.len() == 16 && chunk[r.clone()] != [0; 16])
         {
-            let v = put(arena, hex(&chunk[id]).as_bytes());
-            pair(arena, "trace_id", v);
+            entry.pair(b"trace_id", hex_into(&mut hex, &chunk[id]));
         }
         if let Some(id) = w
             .span
             .clone()
             .filter(|r| r.len() == 8 && chunk[r.clone()] != [0; 8])
         {
-            let v = put(arena, hex(&chunk[id]).as_bytes());
-            pair(arena, "span_id", v);
+            entry.pair(b"span_id", hex_into(&mut hex, &chunk[id]));
         }
         if let (Some(id), Some(index), Some(last)) = w.split {
-            let v = put_decimal(arena, id);
-            pair(arena, "logwrap_split_id", v);
-            let v = put_decimal(arena, index);
-            pair(arena, "logwrap_split_index", v);
-            let v = put(arena, if last { b"true" } else { b"false" });
-            pair(arena, "logwrap_split_last", v);
+            entry.pair(b"logwrap_split_id", Decimal::new(id).as_bytes());
+            entry.pair(b"logwrap_split_index", Decimal::new(index).as_bytes());
+            entry.pair(b"logwrap_split_last", if last { b"true" } else { b"false" });
         }
         if w.time != 0 {
-            let v = put_decimal(arena, w.observed);
-            pair(arena, "observed_timestamp", v);
+            entry.pair(b"observed_timestamp", Decimal::new(w.observed).as_bytes());
         }
         // The record's attributes, then (when encoded) the resource's, in
         // that order on the wire: the order changes how well snappy
         // compresses a push (measured at 3% of the bytes).
-        let own = pairs.len();
-        let Some(run) = w.attributes.clone() else {
-            return Ok(());
-        };
-        for field in FieldReader::new(chunk, run) {
-            let (6, FieldValue::Len(kv)) = field? else {
-                continue;
-            };
-            let (key, value) = key_value_ranges(chunk, kv)?;
-            let k = &chunk[key];
-            if is_carried(k) {
-                continue;
-            }
-            let start = arena.len();
-            arena.extend(k.iter().map(|&c| if c == b'.' { b'_' } else { c }));
-            let candidate = start..arena.len();
-            let taken = |arena: &[u8], pairs: &[(Range<usize>, Range<usize>)], n: &[u8]| {
+        let Scratch {
+            attributes,
+            names,
+            taken,
+            name,
+        } = scratch;
+        names.clear();
+        taken.clear();
+        for (key, value) in attributes.iter() {
+            name.clear();
+            name.extend(
+                chunk[key.clone()]
+                    .iter()
+                    .map(|&c| if c == b'.' { b'_' } else { c }),
+            );
+            let is_taken = |n: &[u8]| {
                 self.reserved.iter().any(|r| r.as_bytes() == n)
-                    || pairs[own..].iter().any(|(x, _)| &arena[x.clone()] == n)
+                    || taken.iter().any(|t| &names[t.clone()] == n)
             };
-            let name = if taken(arena, pairs, &arena[candidate.clone()]) {
-                let base = String::from_utf8_lossy(&arena[candidate.clone()]).into_owned();
-                arena.truncate(start);
-                let free = free_name(base, |n| taken(arena, pairs, n.as_bytes()));
-                put(arena, free.as_bytes())
-            } else {
-                candidate
-            };
-            let value = put_wire_value(arena, chunk, value)?;
-            pairs.push((name, value));
+            if is_taken(name) {
+                let base = String::from_utf8_lossy(name).into_owned();
+                let free = free_name(base, |n| is_taken(n.as_bytes()));
+                name.clear();
+                name.extend_from_slice(free.as_bytes());
+            }
+            let value = wire_value(chunk, value.clone())?;
+            entry.pair(name, value.as_bytes());
+            let start = names.len();
+            names.extend_from_slice(name);
+            taken.push(start..names.len());
         }
         Ok(())
     }
@@ -370,10 +532,11 @@ impl LokiExporter {
         let entry = &streams.streams[0].entries[0];
         streams
             .metadata(entry)
+            .into_iter()
             .map(|(n, v)| {
                 (
-                    String::from_utf8_lossy(n).into_owned(),
-                    String::from_utf8_lossy(v).into_owned(),
+                    String::from_utf8_lossy(&n).into_owned(),
+                    String::from_utf8_lossy(&v).into_owned(),
                 )
             })
             .collect()
@@ -416,12 +579,12 @@ fn selector_into(s: &mut String, labels: &[(String, String)]) {
 }
 
 /// A body as a Loki line (text: bytes that are not UTF-8 as lossy UTF-8).
-fn put_line(arena: &mut Vec<u8>, body: &Value) -> Range<usize> {
+fn line_text(body: &Value) -> Cow<'_, [u8]> {
     match body {
-        Value::Str(s) => put(arena, s.as_bytes()),
-        Value::Bytes(b) => put(arena, String::from_utf8_lossy(b).as_bytes()),
-        Value::Empty => put(arena, b""),
-        other => put(arena, stringify(other).as_bytes()),
+        Value::Str(s) => Cow::Borrowed(s.as_bytes()),
+        Value::Bytes(b) => Cow::Owned(String::from_utf8_lossy(b).into_owned().into_bytes()),
+        Value::Empty => Cow::Borrowed(b""),
+        other => Cow::Owned(stringify(other).into_bytes()),
     }
 }
 
@@ -454,10 +617,6 @@ pub(super) fn stringify(v: &Value) -> String {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The fields of one `LogRecord` a push needs, as ranges in its chunk.
 pub(super) struct WireRecord {
     time: u64,
@@ -465,8 +624,6 @@ pub(super) struct WireRecord {
     number: u64,
     text: Option<Range<usize>>,
     body: Option<Range<usize>>,
-    /// The run of attribute fields.
-    attributes: Option<Range<usize>>,
     trace: Option<Range<usize>>,
     span: Option<Range<usize>>,
     event: Option<Range<usize>>,
@@ -478,14 +635,21 @@ pub(super) struct WireRecord {
 }
 
 impl WireRecord {
-    fn read(chunk: &[u8], range: Range<usize>) -> Result<Self, DecodeError> {
+    /// Reads a record's fields in one pass; its other attributes (those
+    /// that become metadata) go to `attributes` as (key, value) ranges, in
+    /// order.
+    fn read(
+        chunk: &[u8],
+        range: Range<usize>,
+        attributes: &mut Vec<(Range<usize>, Range<usize>)>,
+    ) -> Result<Self, DecodeError> {
+        attributes.clear();
         let mut w = WireRecord {
             time: 0,
             observed: 0,
             number: 0,
             text: None,
             body: None,
-            attributes: None,
             trace: None,
             span: None,
             event: None,
@@ -493,18 +657,16 @@ impl WireRecord {
             original: None,
             split: (None, None, None),
         };
-        let mut reader = FieldReader::new(chunk, range.clone());
-        let mut field_start = range.start;
-        while let Some(field) = reader.next() {
+        for field in FieldReader::new(chunk, range) {
             match field? {
                 (1, FieldValue::Fixed64(t)) => w.time = t,
                 (2, FieldValue::Varint(n)) => w.number = n,
                 (3, FieldValue::Len(r)) => w.text = Some(r),
                 (5, FieldValue::Len(r)) => w.body = Some(r),
                 (6, FieldValue::Len(kv)) => {
-                    let (key, value) = key_value_ranges(chunk, kv.clone())?;
+                    let (key, value) = key_value_ranges(chunk, kv)?;
                     let string = || any_string(chunk, value.clone());
-                    match &chunk[key] {
+                    match &chunk[key.clone()] {
                         b"log.iostream" => w.iostream = string()?,
                         b"log.record.original" => w.original = string()?,
                         b"logwrap.split.id" => w.split.0 = any_int(chunk, value.clone())?,
@@ -512,13 +674,8 @@ impl WireRecord {
                         b"logwrap.split.last" => {
                             w.split.2 = any_int(chunk, value.clone())?.map(|b| b != 0)
                         }
-                        _ => {}
+                        _ => attributes.push((key, value)),
                     }
-                    w.attributes = Some(
-                        w.attributes
-                            .clone()
-                            .map_or(field_start..kv.end, |a| a.start..kv.end),
-                    );
                 }
                 (9, FieldValue::Len(r)) => w.trace = Some(r),
                 (10, FieldValue::Len(r)) => w.span = Some(r),
@@ -526,22 +683,9 @@ impl WireRecord {
                 (12, FieldValue::Len(r)) => w.event = Some(r),
                 _ => {}
             }
-            field_start = reader.position();
         }
         Ok(w)
     }
-}
-
-/// The attributes logwrap carries as fields of their own (not metadata).
-fn is_carried(key: &[u8]) -> bool {
-    matches!(
-        key,
-        b"log.iostream"
-            | b"log.record.original"
-            | b"logwrap.split.id"
-            | b"logwrap.split.index"
-            | b"logwrap.split.last"
-    )
 }
 
 /// A `KeyValue`'s key and value payload ranges.
@@ -583,53 +727,22 @@ fn any_int(chunk: &[u8], range: Range<usize>) -> Result<Option<u64>, DecodeError
 }
 
 /// A body as a Loki line (text: bytes that are not UTF-8 as lossy UTF-8).
-fn put_wire_line(
-    arena: &mut Vec<u8>,
-    chunk: &Bytes,
-    body: Option<Range<usize>>,
-) -> Result<Range<usize>, DecodeError> {
+fn wire_line(chunk: &Bytes, body: Option<Range<usize>>) -> Result<Cow<'_, [u8]>, DecodeError> {
     let Some(body) = body else {
-        return Ok(put(arena, b""));
+        return Ok(Cow::Borrowed(b""));
     };
     let mut field = None;
     for f in FieldReader::new(chunk, body.clone()) {
         field = Some(f?);
     }
     Ok(match field {
-        None => put(arena, b""),
-        Some((1, FieldValue::Len(r))) => put_utf8(arena, &chunk[r]),
-        Some((7, FieldValue::Len(r))) => put(arena, String::from_utf8_lossy(&chunk[r]).as_bytes()),
-        Some(_) => put_line(arena, &read_any_value(chunk, body)?),
+        None => Cow::Borrowed(b""),
+        Some((1, FieldValue::Len(r))) => utf8(&chunk[r]),
+        Some((7, FieldValue::Len(r))) => {
+            Cow::Owned(String::from_utf8_lossy(&chunk[r]).into_owned().into_bytes())
+        }
+        Some(_) => Cow::Owned(line_text(&read_any_value(chunk, body)?).into_owned()),
     })
-}
-
-/// A metadata value from its `AnyValue`: strings as they are, the rest as
-/// [`put_value`] writes them.
-fn put_wire_value(
-    arena: &mut Vec<u8>,
-    chunk: &Bytes,
-    value: Range<usize>,
-) -> Result<Range<usize>, DecodeError> {
-    let mut field = None;
-    for f in FieldReader::new(chunk, value.clone()) {
-        field = Some(f?);
-    }
-    Ok(match field {
-        None => put(arena, b""),
-        Some((1, FieldValue::Len(r))) => put_utf8(arena, &chunk[r]),
-        Some((3, FieldValue::Varint(i))) if (i as i64) >= 0 => put_decimal(arena, i),
-        Some((2, FieldValue::Varint(b))) => put(arena, if b != 0 { b"true" } else { b"false" }),
-        Some(_) => put_value(arena, &read_any_value(chunk, value)?),
-    })
-}
-
-/// Text that must be UTF-8 (Loki's lines and metadata are strings): as it
-/// is when it is, lossy otherwise (our encoder never writes anything else).
-fn put_utf8(arena: &mut Vec<u8>, bytes: &[u8]) -> Range<usize> {
-    match std::str::from_utf8(bytes) {
-        Ok(_) => put(arena, bytes),
-        Err(_) => put(arena, String::from_utf8_lossy(bytes).as_bytes()),
-    }
 }
 
 // ---- protobuf ------------------------------------------------------------
@@ -651,50 +764,48 @@ fn timestamp_len(ns: u64) -> usize {
         + (if nanos != 0 { 1 + varint_len(nanos) } else { 0 })
 }
 
-fn pair_len(name: &[u8], value: &[u8]) -> usize {
-    field_len(name.len()) + field_len(value.len())
-}
-
 fn put_pair(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
-    put_len_field(out, ENTRY_METADATA, pair_len(name, value));
+    put_len_field(
+        out,
+        ENTRY_METADATA,
+        field_len(name.len()) + field_len(value.len()),
+    );
     put_bytes_field(out, PAIR_NAME, name);
     put_bytes_field(out, PAIR_VALUE, value);
 }
 
-pub(super) fn encode_protobuf(b: &Streams, with_metadata: bool) -> Vec<u8> {
-    // The resource's pairs are the same on every entry: encoded once.
-    let mut resource = Vec::new();
-    if with_metadata {
-        for (n, v) in &b.pairs[b.resource.clone()] {
-            put_pair(&mut resource, b.text(n), b.text(v));
-        }
+/// The push in the format its entries were written in.
+pub(super) fn encode(b: &Streams) -> Vec<u8> {
+    match b.encoding {
+        LokiEncoding::Protobuf => encode_protobuf(b),
+        LokiEncoding::Json => encode_json(b),
     }
-    // Each entry's length, computed once (it is needed for the stream's too).
-    let entry_len = |e: &Entry| {
-        let mut len = field_len(timestamp_len(e.timestamp)) + field_len(e.line.len());
-        if with_metadata {
-            len += resource.len();
-            len += b.pairs[e.pairs.clone()]
-                .iter()
-                .map(|(n, v)| field_len(pair_len(b.text(n), b.text(v))))
-                .sum::<usize>();
-        }
-        len
-    };
-    let mut lens = Vec::new();
-    let mut out = Vec::with_capacity(b.arena.len() + b.pairs.len() * 4 + 64);
-    for stream in &b.streams {
-        lens.clear();
-        lens.extend(stream.entries.iter().map(entry_len));
-        let entries_len: usize = lens.iter().map(|&len| field_len(len)).sum();
-        put_len_field(
-            &mut out,
-            PUSH_STREAMS,
-            field_len(stream.selector.len()) + entries_len,
-        );
+}
+
+/// An `EntryAdapter`'s length: its timestamp field and its written bytes.
+fn entry_len(e: &Entry) -> usize {
+    field_len(timestamp_len(e.timestamp)) + e.bytes.len()
+}
+
+fn encode_protobuf(b: &Streams) -> Vec<u8> {
+    // Each stream's length first, so the request is allocated once.
+    let streams_len: Vec<usize> = b
+        .streams
+        .iter()
+        .map(|s| {
+            field_len(s.selector.len())
+                + s.entries
+                    .iter()
+                    .map(|e| field_len(entry_len(e)))
+                    .sum::<usize>()
+        })
+        .collect();
+    let mut out = Vec::with_capacity(streams_len.iter().map(|&len| field_len(len)).sum());
+    for (stream, &len) in b.streams.iter().zip(&streams_len) {
+        put_len_field(&mut out, PUSH_STREAMS, len);
         put_bytes_field(&mut out, STREAM_LABELS, stream.selector.as_bytes());
-        for (e, &len) in stream.entries.iter().zip(&lens) {
-            put_len_field(&mut out, STREAM_ENTRIES, len);
+        for e in &stream.entries {
+            put_len_field(&mut out, STREAM_ENTRIES, entry_len(e));
             put_len_field(&mut out, ENTRY_TIMESTAMP, timestamp_len(e.timestamp));
             let (secs, nanos) = (e.timestamp / 1_000_000_000, e.timestamp % 1_000_000_000);
             if secs != 0 {
@@ -705,13 +816,7 @@ pub(super) fn encode_protobuf(b: &Streams, with_metadata: bool) -> Vec<u8> {
                 out.push(TS_NANOS);
                 put_varint(&mut out, nanos);
             }
-            put_bytes_field(&mut out, ENTRY_LINE, b.text(&e.line));
-            if with_metadata {
-                for (n, v) in &b.pairs[e.pairs.clone()] {
-                    put_pair(&mut out, b.text(n), b.text(v));
-                }
-                out.extend_from_slice(&resource);
-            }
+            out.extend_from_slice(&b.bytes[e.bytes.clone()]);
         }
     }
     out
@@ -720,9 +825,9 @@ pub(super) fn encode_protobuf(b: &Streams, with_metadata: bool) -> Vec<u8> {
 // ---- JSON ----------------------------------------------------------------
 
 /// Loki's JSON push: `{"streams":[{"stream":{labels},"values":[["ns","line",{metadata}]]}]}`.
-pub(super) fn encode_json(b: &Streams, with_metadata: bool) -> Vec<u8> {
-    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-    let mut out = Vec::with_capacity(b.arena.len() * 2 + 64);
+fn encode_json(b: &Streams) -> Vec<u8> {
+    let entries: usize = b.streams.iter().map(|s| s.entries.len()).sum();
+    let mut out = Vec::with_capacity(b.bytes.len() + entries * 24 + 64);
     out.extend_from_slice(b"{\"streams\":[");
     for (i, stream) in b.streams.iter().enumerate() {
         if i > 0 {
@@ -743,21 +848,9 @@ pub(super) fn encode_json(b: &Streams, with_metadata: bool) -> Vec<u8> {
                 out.push(b',');
             }
             out.extend_from_slice(b"[\"");
-            put_decimal(&mut out, e.timestamp);
+            out.extend_from_slice(Decimal::new(e.timestamp).as_bytes());
             out.extend_from_slice(b"\",");
-            json::write_str(&mut out, &text(b.text(&e.line)));
-            if with_metadata && !(e.pairs.is_empty() && b.resource.is_empty()) {
-                out.extend_from_slice(b",{");
-                for (k, (n, v)) in b.metadata(e).enumerate() {
-                    if k > 0 {
-                        out.push(b',');
-                    }
-                    json::write_str(&mut out, &text(n));
-                    out.push(b':');
-                    json::write_str(&mut out, &text(v));
-                }
-                out.push(b'}');
-            }
+            out.extend_from_slice(&b.bytes[e.bytes.clone()]);
             out.push(b']');
         }
         out.extend_from_slice(b"]}");
