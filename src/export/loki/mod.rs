@@ -353,3 +353,260 @@ mod tests {
         assert!(!disallows_metadata("HTTP 400: \"entry too far behind\""));
     }
 }
+
+#[cfg(test)]
+mod formats {
+    use super::push::selector;
+    use super::*;
+    use crate::encode::wire::{FieldReader, FieldValue};
+    use crate::export::http::{Auth, Compression};
+    use crate::export::tls::TlsOptions;
+    use crate::record::{Severity, SeverityNumber, Split, Stream};
+
+    fn exporter(
+        labels: Vec<LokiLabel>,
+        sm: bool,
+        level_label: bool,
+        encoding: LokiEncoding,
+    ) -> LokiExporter {
+        let resource = vec![
+            (Str::from("service.name"), Value::Str(Str::from("checkout"))),
+            (Str::from("host.name"), Value::Str(Str::from("node-1"))),
+            (Str::from("process.pid"), Value::Int(4242)),
+            (Str::from("level"), Value::Str(Str::from("res-level"))),
+            (Str::from("a.b"), Value::Bool(true)),
+        ];
+        LokiExporter::new(
+            LokiConfig {
+                url: "http://127.0.0.1:1/loki/api/v1/push".into(),
+                encoding,
+                compression: Compression::None,
+                tenant: None,
+                auth: Auth::default(),
+                labels,
+                structured_metadata: sm,
+                level_label,
+                timeout: Duration::from_secs(1),
+                tls: TlsOptions::default(),
+            },
+            &resource,
+        )
+        .unwrap()
+    }
+
+    fn records(seed: u64) -> Vec<Record> {
+        let mut out = Vec::new();
+        let bodies = [
+            Value::Str(Str::from("plain line")),
+            Value::Str(Str::from("quote \" back \\ nl \n tab \t é ü 😀 \u{1}")),
+            Value::Bytes(bytes::Bytes::from_static(b"\xff\xfebytes")),
+            Value::Int(-5),
+            Value::Int(77),
+            Value::Double(1.5),
+            Value::Bool(true),
+            Value::Empty,
+            Value::Array(vec![Value::Int(1), Value::Str(Str::from("x"))]),
+            Value::Map(vec![(Str::from("k"), Value::Str(Str::from("v")))]),
+            Value::Str(Str::from("")),
+        ];
+        let attrs: Vec<(Str, Value)> = vec![
+            (Str::from("http.status"), Value::Int(200)),
+            (Str::from("neg"), Value::Int(-3)),
+            (Str::from("ok"), Value::Bool(false)),
+            (Str::from("ratio"), Value::Double(0.25)),
+            (
+                Str::from("bin"),
+                Value::Bytes(bytes::Bytes::from_static(b"\x00\x01\xff")),
+            ),
+            (Str::from("list"), Value::Array(vec![Value::Int(1)])),
+            (
+                Str::from("map"),
+                Value::Map(vec![(Str::from("a"), Value::Int(2))]),
+            ),
+            (Str::from("empty"), Value::Empty),
+            (Str::from("level"), Value::Str(Str::from("child-level"))),
+            (Str::from("host.name"), Value::Str(Str::from("child-host"))),
+            (Str::from("a.b"), Value::Str(Str::from("dot"))),
+            (Str::from("a_b"), Value::Str(Str::from("under"))),
+            (Str::from("a_b_2"), Value::Str(Str::from("lit"))),
+            (Str::from("env"), Value::Str(Str::from("child-env"))),
+            (Str::from("msg"), Value::Str(Str::from("ünï \"q\""))),
+            (Str::from("trace_id"), Value::Str(Str::from("fake"))),
+        ];
+        let sev = ["", "INFO", "WARN", "error", "Debug"];
+        let nums = [0, 9, 13, 17, 5, 1, 21];
+        for i in 0..120u64 {
+            let k = (i * 7 + seed) as usize;
+            let mut r = Record::new(
+                [
+                    Stream::Stdout,
+                    Stream::Stderr,
+                    Stream::Lifecycle,
+                    Stream::File,
+                ][k % 4],
+                1_700_000_000_000_000_000 + (k as u64 % 5) * 1000 + (i % 3),
+                bodies[k % bodies.len()].clone(),
+            );
+            if k.is_multiple_of(3) {
+                r.time_unix_nano = 1_700_000_000_000_000_000 - (k as u64 % 4) * 1_000_000_000;
+            }
+            if k.is_multiple_of(11) {
+                r.time_unix_nano = 1_000_000_000 * (k as u64 % 2); // secs-only / zero
+                r.observed_unix_nano = 500 + (k as u64 % 2);
+            }
+            r.severity = Severity {
+                number: SeverityNumber(nums[k % nums.len()]),
+                text: Str::from(sev[k % sev.len()].to_string()),
+            };
+            for j in 0..(k % 6) {
+                r.attributes.push(attrs[(k + j * 5) % attrs.len()].clone());
+            }
+            r.attributes.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+            r.attributes.dedup_by(|a, b| a.0.as_str() == b.0.as_str());
+            if k % 5 == 1 {
+                r.split = Some(Split {
+                    id: k as u64,
+                    index: (k % 3) as u32,
+                    last: k.is_multiple_of(2),
+                });
+            }
+            if k % 4 == 2 {
+                r.trace_id = [k as u8; 16];
+                r.span_id = [k as u8 + 1; 8];
+            }
+            if k % 13 == 3 {
+                r.trace_id = [0; 16];
+                r.span_id = [0; 8];
+            }
+            if k % 9 == 4 {
+                r.event_name = Str::from("process.exit");
+            }
+            if k % 2 == 1 {
+                r.original = Str::from(format!("{{\"orig\":{k}}}"));
+            }
+            out.push(r);
+        }
+        out
+    }
+
+    /// (selector, timestamp, line, metadata sorted by name) of every entry.
+    type Decoded = Vec<(String, u64, String, Vec<(String, String)>)>;
+
+    /// A push.proto body, read field by field (not with our types).
+    fn decode_protobuf(body: &[u8]) -> Decoded {
+        let fields = |r: std::ops::Range<usize>| FieldReader::new(body, r).map(|f| f.unwrap());
+        let text = |r: std::ops::Range<usize>| String::from_utf8(body[r].to_vec()).unwrap();
+        let mut out = Vec::new();
+        for stream in fields(0..body.len()) {
+            let (1, FieldValue::Len(stream)) = stream else {
+                panic!("{stream:?}")
+            };
+            let mut selector = String::new();
+            for f in fields(stream) {
+                match f {
+                    (1, FieldValue::Len(r)) => selector = text(r),
+                    (2, FieldValue::Len(entry)) => {
+                        let (mut ts, mut line, mut meta) = (0, String::new(), Vec::new());
+                        for f in fields(entry) {
+                            match f {
+                                (1, FieldValue::Len(t)) => {
+                                    for f in fields(t) {
+                                        match f {
+                                            (1, FieldValue::Varint(s)) => ts += s * 1_000_000_000,
+                                            (2, FieldValue::Varint(n)) => ts += n,
+                                            other => panic!("{other:?}"),
+                                        }
+                                    }
+                                }
+                                (2, FieldValue::Len(r)) => line = text(r),
+                                (3, FieldValue::Len(pair)) => {
+                                    let mut p = (String::new(), String::new());
+                                    for f in fields(pair) {
+                                        match f {
+                                            (1, FieldValue::Len(r)) => p.0 = text(r),
+                                            (2, FieldValue::Len(r)) => p.1 = text(r),
+                                            other => panic!("{other:?}"),
+                                        }
+                                    }
+                                    meta.push(p);
+                                }
+                                other => panic!("{other:?}"),
+                            }
+                        }
+                        meta.sort();
+                        out.push((selector.clone(), ts, line, meta));
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+        out
+    }
+
+    fn decode_json(body: &[u8]) -> Decoded {
+        let push: serde_json::Value = serde_json::from_slice(body).unwrap();
+        let text = |v: &serde_json::Value| v.as_str().unwrap().to_string();
+        let mut out = Vec::new();
+        for stream in push["streams"].as_array().unwrap() {
+            let labels: Vec<(String, String)> = stream["stream"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), text(v)))
+                .collect();
+            for value in stream["values"].as_array().unwrap() {
+                let value = value.as_array().unwrap();
+                assert!((2..=3).contains(&value.len()), "{value:?}");
+                let mut meta: Vec<(String, String)> = value
+                    .get(2)
+                    .map(|m| {
+                        let m = m.as_object().unwrap();
+                        assert!(!m.is_empty(), "an empty metadata object is left out");
+                        m.iter().map(|(k, v)| (k.clone(), text(v))).collect()
+                    })
+                    .unwrap_or_default();
+                meta.sort();
+                out.push((
+                    selector(&labels),
+                    text(&value[0]).parse().unwrap(),
+                    text(&value[1]),
+                    meta,
+                ));
+            }
+        }
+        out
+    }
+
+    /// Entries are written in the push's format as they are read: both
+    /// formats carry the same streams, times, lines and metadata.
+    #[test]
+    fn protobuf_and_json_pushes_carry_the_same_entries() {
+        let l = |n: &str, v: LabelValue| LokiLabel {
+            name: n.into(),
+            value: v,
+        };
+        let label_sets = [
+            vec![],
+            vec![l("level", LabelValue::Attribute("severity".into()))],
+            vec![
+                l("status", LabelValue::Attribute("http.status".into())),
+                l("env", LabelValue::Static("q\"x\n".into())),
+            ],
+        ];
+        for labels in label_sets {
+            for sm in [true, false] {
+                let proto = exporter(labels.clone(), sm, true, LokiEncoding::Protobuf);
+                let json = exporter(labels.clone(), sm, true, LokiEncoding::Json);
+                for seed in 0..3 {
+                    let records = records(seed);
+                    let p = decode_protobuf(&encode(&proto.group(&records)));
+                    let j = decode_json(&encode(&json.group(&records)));
+                    assert_eq!(p.len(), records.len());
+                    assert_eq!(p, j, "labels {labels:?}, metadata {sm}, seed {seed}");
+                    let with_meta = p.iter().filter(|e| !e.3.is_empty()).count();
+                    assert_eq!(with_meta > 0, sm);
+                }
+            }
+        }
+    }
+}
