@@ -201,7 +201,7 @@ impl StreamSink {
     /// Encodes the parsed records (and drops them here, on the reader
     /// thread that made them); `send` hands the chunk on.
     fn encode(&mut self, send: bool) {
-        // By reference, then cleared: a record is a few hundred bytes, and
+        // By reference, then recycled: a record is a few hundred bytes, and
         // moving each out of the list to encode it was a copy per line.
         for r in self.records.iter_mut() {
             self.out.adopt_trace(r);
@@ -214,7 +214,7 @@ impl StreamSink {
                 chunk.append(r);
             }
         }
-        self.records.clear();
+        self.parser.recycle(&mut self.records);
         if send {
             let index = ReadStats::index(self.stream);
             DestinationStats::add(&self.read_stats.lines[index], self.lines as usize);

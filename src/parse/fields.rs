@@ -234,7 +234,8 @@ impl<'a> Fields<'a> {
 
     /// Collects the fields of `line` into `scratch` (emptied first), a list
     /// the caller keeps from line to line, so a line that turns out not to
-    /// parse allocates nothing and one that does gets an exact-size list.
+    /// parse allocates nothing; [`Fields::finish`] hands the list to the
+    /// record.
     pub fn reusing(
         time_config: &'a TimeConfig,
         observed: u64,
@@ -516,9 +517,15 @@ impl<'a> Fields<'a> {
         if let Some(f) = self.flags {
             record.flags = f & 0xff;
         }
-        // Exact size: records live in the queue, and a list with room for
-        // more would be held (and counted) for nothing.
-        record.attributes = self.attributes.drain(..).collect();
+        // The list itself goes to the record (no copy, no allocation); the
+        // record's own empty one comes back. Records are encoded and
+        // dropped on the reader thread, and their lists come back through
+        // `Parser::recycle`.
+        if record.attributes.is_empty() {
+            std::mem::swap(&mut record.attributes, &mut self.attributes);
+        } else {
+            record.attributes.append(&mut self.attributes);
+        }
         self.attributes
     }
 }

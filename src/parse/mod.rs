@@ -185,8 +185,10 @@ struct LineParser {
     config: ParseConfig,
     mode: ParseMode,
     default_severity: Severity,
-    /// Reused by every structured line (see [`fields::Fields::reusing`]).
-    scratch: std::cell::Cell<Vec<(Str, Value)>>,
+    /// Attribute lists for structured lines' fields: a list goes to the
+    /// record, and [`Parser::recycle`] brings it back once the record is
+    /// encoded, so the fields of a line allocate nothing.
+    spare: std::cell::Cell<Vec<Vec<(Str, Value)>>>,
 }
 
 impl Parser {
@@ -210,7 +212,7 @@ impl Parser {
                 config: config.clone(),
                 mode,
                 default_severity,
-                scratch: Default::default(),
+                spare: Default::default(),
             },
             pending: None,
         }
@@ -310,6 +312,26 @@ impl Parser {
         pending.takes_details = found.postgres;
     }
 
+    /// Empties `records` (encoded, done with), keeping their attribute
+    /// lists for the fields of the lines to come.
+    pub fn recycle(&mut self, records: &mut Vec<Record>) {
+        // Enough lists for a round of records, and none that a line of many
+        // fields made large: those are freed.
+        const LISTS: usize = 64;
+        const SLOTS: usize = 32;
+        let mut spare = self.lines.spare.take();
+        for r in records.iter_mut() {
+            if spare.len() < LISTS && (1..=SLOTS).contains(&r.attributes.capacity()) {
+                let mut list = std::mem::take(&mut r.attributes);
+                // Now, not at reuse: the values hold the lines' buffers.
+                list.clear();
+                spare.push(list);
+            }
+        }
+        records.clear();
+        self.lines.spare.set(spare);
+    }
+
     /// Releases the held-back record (end of stream, or silence).
     pub fn flush(&mut self, out: &mut Vec<Record>) {
         let Some(mut p) = self.pending.take() else {
@@ -381,14 +403,22 @@ impl LineParser {
         } else {
             std::str::from_utf8(text).ok()?
         };
-        let mut f = fields::Fields::reusing(&self.config.time, observed, text, self.scratch.take());
-        if !parse(as_str, &mut f) {
-            self.scratch.set(f.into_scratch());
-            return None;
-        }
-        let level_found = f.has_level();
-        self.scratch.set(f.finish(record));
-        Some(level_found)
+        let mut spare = self.spare.take();
+        let list = spare.pop().unwrap_or_default();
+        let mut f = fields::Fields::reusing(&self.config.time, observed, text, list);
+        let level_found = if parse(as_str, &mut f) {
+            let level_found = f.has_level();
+            let emptied = f.finish(record);
+            if emptied.capacity() > 0 {
+                spare.push(emptied);
+            }
+            Some(level_found)
+        } else {
+            spare.push(f.into_scratch());
+            None
+        };
+        self.spare.set(spare);
+        level_found
     }
 
     /// Timestamp and level of a plain text line, from its header.

@@ -185,6 +185,37 @@ fn json_and_logfmt_lines() {
 }
 
 #[test]
+fn recycled_attribute_lists_start_empty() {
+    let mut parser = parser(Stream::Stdout);
+    let (mut out, mut kept) = (Vec::new(), Vec::new());
+    let lines = [
+        r#"{"msg":"a","k1":1,"k2":2,"k3":3}"#,
+        "msg=b only=1",
+        r#"{"msg":"c"}"#,
+        r#"{"msg":"d","k1":"x"}"#,
+    ];
+    for (i, text) in lines.iter().enumerate() {
+        let line = Line::new(
+            Stream::Stdout,
+            OBSERVED,
+            Bytes::from(text.as_bytes().to_vec()),
+            None,
+        );
+        parser.push(line, &mut out);
+        parser.flush(&mut out);
+        let r = out.last().expect("a record per line");
+        let keys: Vec<&str> = r.attributes.iter().map(|(k, _)| k.as_str()).collect();
+        kept.push(keys.join(","));
+        if i % 2 == 1 {
+            parser.recycle(&mut out);
+            assert!(out.is_empty());
+        }
+    }
+    // Each record holds its own line's fields only, whatever list it got.
+    assert_eq!(kept, ["k1,k2,k3", "only", "", "k1"]);
+}
+
+#[test]
 fn modes_restrict_the_formats_tried() {
     let json_line = r#"{"level":"warn","msg":"m"}"#;
     let logfmt_line = "level=warn msg=m";
