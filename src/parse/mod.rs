@@ -395,9 +395,20 @@ impl LineParser {
     /// One line → `record` (a new one, holding only the stream and read
     /// time), and what the line said of itself.
     fn fill(&self, record: &mut Record, line: &LineFacts, text: Bytes) -> Found {
-        let utf8 = line.utf8;
         record.split = line.split;
-        record.severity = self.default_severity.clone();
+        let found = self.interpret(record, line, text);
+        // The stream's severity for a line that named none. Set last, not
+        // first and then replaced: most lines name one, and each set of a
+        // `Str` is a clone and a drop through `Bytes`' vtable.
+        if record.severity.number == SeverityNumber::UNSPECIFIED && record.severity.text.is_empty()
+        {
+            record.severity = self.default_severity.clone();
+        }
+        found
+    }
+
+    fn interpret(&self, record: &mut Record, line: &LineFacts, text: Bytes) -> Found {
+        let utf8 = line.utf8;
         let observed = line.observed;
         let first = text.iter().find(|b| !b.is_ascii_whitespace()).copied();
         let mode = self.mode;
