@@ -89,6 +89,11 @@ impl<'a> Scanner<'a> {
                         self.at += 1;
                         FieldValue::Text(self.string()?)
                     }
+                    // Short plain integers without a call that returns
+                    // through memory (see `string`).
+                    b'0'..=b'9' if let Some(n) = self.plain_integer() => {
+                        FieldValue::Value(Value::Int(n))
+                    }
                     // A string already made (an integer past u64 reads as
                     // one) is a string like any other: it may be a message.
                     _ => match self.value(1, fields)? {
@@ -196,6 +201,34 @@ impl<'a> Scanner<'a> {
             self.at += word.len();
             value
         })
+    }
+
+    /// A plain integer of up to 18 digits (always an i64) followed by a
+    /// byte that ends a number; `None` (nothing consumed) for anything else.
+    #[inline(always)]
+    fn plain_integer(&mut self) -> Option<i64> {
+        let b = self.text.as_bytes();
+        let start = self.at;
+        let mut end = start;
+        while let Some(b'0'..=b'9') = b.get(end) {
+            end += 1;
+        }
+        let len = end - start;
+        // A leading zero is invalid unless alone ("0"); a fraction, an
+        // exponent or more digits go to `number`.
+        if len == 0
+            || len > 18
+            || (b[start] == b'0' && len > 1)
+            || matches!(b.get(end), Some(b'.' | b'e' | b'E' | b'-' | b'+'))
+        {
+            return None;
+        }
+        self.at = end;
+        Some(
+            b[start..end]
+                .iter()
+                .fold(0i64, |n, &d| n * 10 + i64::from(d - b'0')),
+        )
     }
 
     /// A number: a short plain integer read here, anything else (sign,
