@@ -125,28 +125,55 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
 
 /// Appends a number in decimal, without the formatting machinery (it runs
 /// for several fields of every record).
-pub(crate) fn write_decimal(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
+pub(crate) fn write_decimal(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(Decimal::new(n).as_bytes());
 }
 
+/// A number in decimal, on the stack: for writers that take a slice.
+pub(crate) struct Decimal {
+    digits: [u8; 20],
+    start: usize,
+}
+
+impl Decimal {
+    pub(crate) fn new(mut n: u64) -> Self {
+        let mut d = Decimal {
+            digits: [0; 20],
+            start: 20,
+        };
+        loop {
+            d.start -= 1;
+            d.digits[d.start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break d;
+            }
+        }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.digits[self.start..]
+    }
+}
+
+/// Appends bytes as a JSON string of lowercase hex (trace and span ids).
 pub(crate) fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
-    for b in bytes {
-        out.push(HEX[(b >> 4) as usize]);
-        out.push(HEX[(b & 15) as usize]);
+    let mut buf = [0; 32];
+    for piece in bytes.chunks(16) {
+        out.extend_from_slice(hex_into(&mut buf, piece));
     }
     out.push(b'"');
+}
+
+/// Up to 16 bytes as lowercase hex, on the stack.
+pub(crate) fn hex_into<'a>(out: &'a mut [u8; 32], bytes: &[u8]) -> &'a [u8] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in bytes.iter().take(16).enumerate() {
+        out[2 * i] = HEX[(b >> 4) as usize];
+        out[2 * i + 1] = HEX[(b & 15) as usize];
+    }
+    &out[..2 * bytes.len().min(16)]
 }
 
 /// Appends one value as JSON.

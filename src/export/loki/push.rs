@@ -19,7 +19,7 @@ use crate::encode::wire::{FieldReader, FieldValue};
 use crate::encode::wire::{
     LEN, VARINT, field_len, put_bytes_field, put_len_field, put_varint, tag, varint_len,
 };
-use crate::export::json;
+use crate::export::json::{self, Decimal, hex_into};
 use crate::record::{Record, Value};
 
 /// Structured metadata names logwrap writes itself; reserved whether or
@@ -102,43 +102,6 @@ impl Streams {
             })
             .collect()
     }
-}
-
-/// A number in decimal, on the stack.
-struct Decimal {
-    digits: [u8; 20],
-    start: usize,
-}
-
-impl Decimal {
-    fn new(mut n: u64) -> Self {
-        let mut d = Decimal {
-            digits: [0; 20],
-            start: 20,
-        };
-        loop {
-            d.start -= 1;
-            d.digits[d.start] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break d;
-            }
-        }
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        &self.digits[self.start..]
-    }
-}
-
-/// Bytes as lowercase hex, on the stack (trace and span ids).
-fn hex_into<'a>(out: &'a mut [u8; 32], bytes: &[u8]) -> &'a [u8] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for (i, b) in bytes.iter().take(16).enumerate() {
-        out[2 * i] = HEX[(b >> 4) as usize];
-        out[2 * i + 1] = HEX[(b & 15) as usize];
-    }
-    &out[..2 * bytes.len().min(16)]
 }
 
 /// Text for JSON: lossy UTF-8, borrowed when it already is UTF-8.
