@@ -354,11 +354,18 @@ mod tests {
     }
 }
 
+/// Loki's push.proto types of the tests, for decoding independently of
+/// our encoder.
+#[cfg(test)]
+#[path = "../../../tests/support/loki_proto.rs"]
+#[allow(dead_code)] // fields only read by the decoder
+mod loki_proto;
+
 #[cfg(test)]
 mod formats {
+    use super::loki_proto;
     use super::push::selector;
     use super::*;
-    use crate::encode::wire::{FieldReader, FieldValue};
     use crate::export::http::{Auth, Compression};
     use crate::export::tls::TlsOptions;
     use crate::record::{Severity, SeverityNumber, Split, Stream};
@@ -492,52 +499,27 @@ mod formats {
     /// (selector, timestamp, line, metadata sorted by name) of every entry.
     type Decoded = Vec<(String, u64, String, Vec<(String, String)>)>;
 
-    /// A push.proto body, read field by field (not with our types).
+    /// A push.proto body, decoded with the types written from Loki's
+    /// push.proto (tests/support), not with our wire reader.
     fn decode_protobuf(body: &[u8]) -> Decoded {
-        let fields = |r: std::ops::Range<usize>| FieldReader::new(body, r).map(|f| f.unwrap());
-        let text = |r: std::ops::Range<usize>| String::from_utf8(body[r].to_vec()).unwrap();
+        use prost::Message;
+        let push = loki_proto::PushRequest::decode(body).unwrap();
         let mut out = Vec::new();
-        for stream in fields(0..body.len()) {
-            let (1, FieldValue::Len(stream)) = stream else {
-                panic!("{stream:?}")
-            };
-            let mut selector = String::new();
-            for f in fields(stream) {
-                match f {
-                    (1, FieldValue::Len(r)) => selector = text(r),
-                    (2, FieldValue::Len(entry)) => {
-                        let (mut ts, mut line, mut meta) = (0, String::new(), Vec::new());
-                        for f in fields(entry) {
-                            match f {
-                                (1, FieldValue::Len(t)) => {
-                                    for f in fields(t) {
-                                        match f {
-                                            (1, FieldValue::Varint(s)) => ts += s * 1_000_000_000,
-                                            (2, FieldValue::Varint(n)) => ts += n,
-                                            other => panic!("{other:?}"),
-                                        }
-                                    }
-                                }
-                                (2, FieldValue::Len(r)) => line = text(r),
-                                (3, FieldValue::Len(pair)) => {
-                                    let mut p = (String::new(), String::new());
-                                    for f in fields(pair) {
-                                        match f {
-                                            (1, FieldValue::Len(r)) => p.0 = text(r),
-                                            (2, FieldValue::Len(r)) => p.1 = text(r),
-                                            other => panic!("{other:?}"),
-                                        }
-                                    }
-                                    meta.push(p);
-                                }
-                                other => panic!("{other:?}"),
-                            }
-                        }
-                        meta.sort();
-                        out.push((selector.clone(), ts, line, meta));
-                    }
-                    other => panic!("{other:?}"),
-                }
+        for stream in push.streams {
+            for entry in stream.entries {
+                let ts = entry.timestamp.expect("every entry has a time");
+                let mut meta: Vec<(String, String)> = entry
+                    .structured_metadata
+                    .into_iter()
+                    .map(|p| (p.name, p.value))
+                    .collect();
+                meta.sort();
+                out.push((
+                    stream.labels.clone(),
+                    ts.seconds as u64 * 1_000_000_000 + ts.nanos as u64,
+                    entry.line,
+                    meta,
+                ));
             }
         }
         out
