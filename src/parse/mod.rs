@@ -247,10 +247,6 @@ impl Parser {
         self.open
     }
 
-    fn pending_mut(&mut self) -> Option<&mut Pending> {
-        self.open.then_some(&mut self.pending)
-    }
-
     /// Interprets one line, appending the records it completes to `out`.
     pub fn push(&mut self, line: Line, out: &mut Vec<Record>) {
         let raw_len = line.bytes().len();
@@ -279,8 +275,8 @@ impl Parser {
             return;
         }
         if text.trim_ascii().is_empty() {
-            if let Some(p) = self.pending_mut() {
-                p.blanks += 1;
+            if self.open {
+                self.pending.blanks += 1;
             }
             return;
         }
