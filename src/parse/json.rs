@@ -267,7 +267,7 @@ impl<'a> Scanner<'a> {
     /// A string whose opening quote was consumed: a piece of the line, or
     /// decoded when it has escapes. Inlined: returned through memory, the
     /// 40-byte result was written in pieces and read back whole, and the read
-    /// waited on the writes (store forwarding; a third of `parse_object`'s
+    /// waited on the writes (store forwarding; 40% of `parse_object`'s
     /// samples in perf).
     #[inline(always)]
     fn string(&mut self) -> Option<Text<'a>> {
