@@ -312,13 +312,9 @@ impl LokiExporter {
                 }
                 if with_metadata {
                     self.write_wire_metadata(chunk, &w, &mut scratch, &mut entry)?;
-                    entry.finish(&resource);
-                } else {
-                    entry.finish(&EncodedResource {
-                        bytes: Vec::new(),
-                        pairs: 0,
-                    });
                 }
+                // Without metadata, `resource` is empty (`encoded_resource`).
+                entry.finish(&resource);
                 let entry = Entry {
                     timestamp: if w.time != 0 { w.time } else { w.observed },
                     bytes: start..b.bytes.len(),
