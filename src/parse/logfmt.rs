@@ -42,7 +42,7 @@ fn pairs_into<'a>(text: &'a str, fields: &mut Fields<'a>, pairs: &mut usize) -> 
             break;
         }
         let key_start = i;
-        while i < b.len() && is_key_byte(b[i]) {
+        while i < b.len() && BYTE_CLASS[usize::from(b[i])] == KEY {
             i += 1;
         }
         if i == key_start || b.get(i) != Some(&b'=') {
@@ -58,11 +58,13 @@ fn pairs_into<'a>(text: &'a str, fields: &mut Fields<'a>, pairs: &mut usize) -> 
             value
         } else {
             let start = i;
-            while i < b.len() && b[i] != b' ' {
-                if b[i] == b'"' || b[i] == b'=' {
-                    return false;
-                }
+            // One table look-up per byte: a bare value ends at a space, and
+            // a quote or `=` inside it means the line is not logfmt.
+            while i < b.len() && BYTE_CLASS[usize::from(b[i])] <= KEY {
                 i += 1;
+            }
+            if i < b.len() && BYTE_CLASS[usize::from(b[i])] == BREAKS_VALUE {
+                return false;
             }
             Text::Line(&text[start..i])
         };
@@ -75,9 +77,32 @@ fn pairs_into<'a>(text: &'a str, fields: &mut Fields<'a>, pairs: &mut usize) -> 
     true
 }
 
-fn is_key_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/' | b'@' | b':')
-}
+// What a byte is to the scanner, looked up instead of compared: the scan
+// of keys and bare values is most of a logfmt line's own cost.
+const VALUE: u8 = 0;
+const KEY: u8 = 1;
+const SPACE: u8 = 2;
+const BREAKS_VALUE: u8 = 3;
+
+const BYTE_CLASS: [u8; 256] = {
+    let mut class = [VALUE; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        class[c] =
+            if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'@' | b':') {
+                KEY
+            } else if b == b' ' {
+                SPACE
+            } else if b == b'"' || b == b'=' {
+                BREAKS_VALUE
+            } else {
+                VALUE
+            };
+        c += 1;
+    }
+    class
+};
 
 /// A quoted value starting at `open` (the `"`); returns it and the index
 /// after the closing quote. Only a value with escapes is copied.
@@ -86,20 +111,15 @@ fn quoted(text: &str, open: usize) -> Option<(Text<'_>, usize)> {
     let start = open + 1;
     let mut i = start;
     let mut escaped = false;
-    while i < b.len() {
-        match b[i] {
-            b'\\' => {
-                escaped = true;
-                i += 2;
-            }
-            b'"' => break,
-            _ => i += 1,
+    // No closing quote (or a backslash as the last byte): not logfmt.
+    let end = loop {
+        i += memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+        if b[i] == b'"' {
+            break i;
         }
-    }
-    if i >= b.len() {
-        return None;
-    }
-    let end = i;
+        escaped = true;
+        i += 2;
+    };
     if !escaped {
         return Some((Text::Line(&text[start..end]), end + 1));
     }
@@ -177,6 +197,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.attributes.last(), Some(&(Str::from("x"), s(""))));
+
+        // An escaped backslash before the closing quote ends the value there.
+        let r = parse_line(r#"msg="path C:\\" level=info n=1"#).unwrap();
+        assert_eq!(r.body, s("path C:\\"));
+        assert_eq!(r.attributes, vec![(Str::from("n"), s("1"))]);
     }
 
     #[test]
@@ -186,6 +211,9 @@ mod tests {
             "a=1",
             "key=value and then text",
             "x=\"unterminated",
+            "a=1 b=\"ends in a backslash\\",
+            "a=1 b=\"escaped quote only\\\"",
+            "a=1 b=x\"y",
             "=value y=2",
             "a=b=c d=e",
             "plain text line",
