@@ -116,18 +116,17 @@ impl Batcher {
             }
             let room_records = self.config.max_records.saturating_sub(self.open.records);
             let room_bytes = self.config.max_bytes.saturating_sub(self.open.bytes);
-            let fit = chunk.leading(room_records, room_bytes, self.open.is_empty());
-            if fit == chunk.records {
-                self.open.add(chunk);
+            let lead = chunk.take_leading(room_records, room_bytes, self.open.is_empty());
+            if !lead.is_empty() {
+                self.open.add(lead);
+            }
+            if chunk.is_empty() {
                 if self.open.records >= self.config.max_records
                     || self.open.bytes >= self.config.max_bytes
                 {
                     closed.extend(self.take());
                 }
                 return;
-            }
-            if fit > 0 {
-                self.open.add(chunk.split_records(fit));
             }
             closed.extend(self.take());
         }

@@ -58,14 +58,21 @@ impl Chunk {
         self.records == 0
     }
 
-    /// How many leading records (and their bytes) fit in `max_records` and
-    /// `max_bytes`: at least one when `at_least_one`, so a record larger than
-    /// a whole batch still travels.
-    pub fn leading(&self, max_records: usize, max_bytes: usize, at_least_one: bool) -> usize {
+    /// Splits off and returns the leading records that fit in
+    /// `max_records` and `max_bytes` (at least one when `at_least_one`, so a
+    /// record larger than a whole batch still travels): all of `self` when
+    /// it fits whole, an empty chunk when nothing fits. The records are
+    /// walked once (the batcher calls this for every batch it closes).
+    pub fn take_leading(
+        &mut self,
+        max_records: usize,
+        max_bytes: usize,
+        at_least_one: bool,
+    ) -> Chunk {
         if self.records <= max_records && self.bytes.len() <= max_bytes {
-            return self.records;
+            return std::mem::take(self);
         }
-        let mut fit = 0;
+        let (mut fit, mut end) = (0, 0);
         for range in log_record::record_ranges(&self.bytes) {
             let Ok(range) = range else { break };
             let within = fit < max_records && range.end <= max_bytes;
@@ -73,19 +80,37 @@ impl Chunk {
                 break;
             }
             fit += 1;
+            end = range.end;
         }
-        fit.min(self.records)
+        if fit == 0 && at_least_one {
+            // Records that cannot be walked (never ours, unless a disk frame
+            // was damaged) go whole, for the exporter to report, instead of
+            // holding up the batcher.
+            return std::mem::take(self);
+        }
+        self.split_at(fit, end)
     }
 
     /// Splits off and returns the first `n` records; `self` keeps the rest.
     pub fn split_records(&mut self, n: usize) -> Chunk {
+        let end = match n.checked_sub(1) {
+            Some(last) if n < self.records => log_record::record_ranges(&self.bytes)
+                .nth(last)
+                .and_then(Result::ok)
+                .map_or(self.bytes.len(), |r| r.end),
+            _ => self.bytes.len(),
+        };
+        self.split_at(n, end)
+    }
+
+    /// The first `n` records, which end at byte `end`.
+    fn split_at(&mut self, n: usize, end: usize) -> Chunk {
+        if n == 0 {
+            return Chunk::default();
+        }
         if n >= self.records {
             return std::mem::take(self);
         }
-        let end = log_record::record_ranges(&self.bytes)
-            .nth(n - 1)
-            .and_then(Result::ok)
-            .map_or(self.bytes.len(), |r| r.end);
         let bytes = self.bytes.split_to(end);
         let weight = bytes.len().min(self.weight);
         self.weight -= weight;
@@ -187,13 +212,41 @@ mod tests {
     }
 
     #[test]
-    fn leading_counts_what_fits() {
-        let chunk = chunk_of(&records(10));
+    fn records_that_cannot_be_walked_go_whole() {
+        let mut chunk = Chunk::new(Bytes::from_static(b"\xff\xff\xff"), 3);
+        assert!(chunk.take_leading(1, usize::MAX, false).is_empty());
+        let lead = chunk.take_leading(1, usize::MAX, true);
+        assert_eq!((lead.records, chunk.records), (3, 0));
+    }
+
+    #[test]
+    fn take_leading_takes_what_fits_and_leaves_the_rest() {
+        let all = records(10);
         let one = chunk_of(&records(1)).bytes.len();
-        assert_eq!(chunk.leading(4, usize::MAX, false), 4);
-        assert_eq!(chunk.leading(100, usize::MAX, false), 10);
-        assert_eq!(chunk.leading(100, one * 2, false), 2);
-        assert_eq!(chunk.leading(100, 1, false), 0);
-        assert_eq!(chunk.leading(100, 1, true), 1);
+        // (max records, max bytes, at least one) → records taken
+        for (max_records, max_bytes, at_least_one, taken) in [
+            (4, usize::MAX, false, 4),
+            (100, usize::MAX, false, 10),
+            (100, one * 2, false, 2),
+            (100, 1, false, 0),
+            (100, 1, true, 1),
+            (0, usize::MAX, true, 1),
+        ] {
+            let mut chunk = chunk_of(&all);
+            let (len, weight) = (chunk.bytes.len(), chunk.weight);
+            let lead = chunk.take_leading(max_records, max_bytes, at_least_one);
+            let case = (max_records, max_bytes, at_least_one);
+            assert_eq!(
+                (lead.records, chunk.records),
+                (taken, 10 - taken),
+                "{case:?}"
+            );
+            assert_eq!(lead.bytes.len() + chunk.bytes.len(), len, "{case:?}");
+            assert_eq!(lead.weight + chunk.weight, weight, "{case:?}");
+            let mut back = Vec::new();
+            lead.read(&mut back).unwrap();
+            chunk.read(&mut back).unwrap();
+            assert_eq!(back, all, "{case:?}");
+        }
     }
 }
