@@ -91,18 +91,6 @@ impl Chunk {
         self.split_at(fit, end)
     }
 
-    /// Splits off and returns the first `n` records; `self` keeps the rest.
-    pub fn split_records(&mut self, n: usize) -> Chunk {
-        let end = match n.checked_sub(1) {
-            Some(last) if n < self.records => log_record::record_ranges(&self.bytes)
-                .nth(last)
-                .and_then(Result::ok)
-                .map_or(self.bytes.len(), |r| r.end),
-            _ => self.bytes.len(),
-        };
-        self.split_at(n, end)
-    }
-
     /// The first `n` records, which end at byte `end`.
     fn split_at(&mut self, n: usize, end: usize) -> Chunk {
         if n == 0 {
@@ -195,20 +183,6 @@ mod tests {
                 )
             })
             .collect()
-    }
-
-    #[test]
-    fn a_split_keeps_every_record_and_the_whole_weight() {
-        let mut chunk = chunk_of(&records(10));
-        let (len, weight) = (chunk.bytes.len(), chunk.weight);
-        let first = chunk.split_records(3);
-        assert_eq!((first.records, chunk.records), (3, 7));
-        assert_eq!(first.bytes.len() + chunk.bytes.len(), len);
-        assert_eq!(first.weight + chunk.weight, weight);
-        let mut back = Vec::new();
-        first.read(&mut back).unwrap();
-        chunk.read(&mut back).unwrap();
-        assert_eq!(back, records(10));
     }
 
     #[test]
