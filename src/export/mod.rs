@@ -136,6 +136,14 @@ impl Exporter {
         })
     }
 
+    /// The destination has nothing open and nothing in flight: memory an
+    /// exporter keeps from one request to the next can go.
+    pub fn idle(&self) {
+        if let Exporter::Loki(loki) = self {
+            loki.release_spare();
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Exporter::OtlpHttp(_) | Exporter::OtlpGrpc(_) => "otlp",
@@ -325,7 +333,11 @@ pub async fn run(dest: Destination, mut shutdown: ShutdownSignal) {
                 sending.take_queued(&queue).await;
                 sending.flush().await;
             }
-            Some(_) = sending.in_flight.join_next(), if !sending.in_flight.is_empty() => {}
+            Some(_) = sending.in_flight.join_next(), if !sending.in_flight.is_empty() => {
+                if sending.in_flight.is_empty() && sending.batcher.is_empty() {
+                    shared.exporter.idle();
+                }
+            }
             () = disk_poll, if shared.disk.is_some() => {}
             changed = shutdown.changed() => {
                 if changed.is_err() {

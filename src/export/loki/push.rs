@@ -257,7 +257,7 @@ impl LokiExporter {
         let chunk_bytes: usize = chunks.iter().map(|c| c.len()).sum();
         let mut b = Streams {
             encoding,
-            bytes: Vec::with_capacity(chunk_bytes + chunk_bytes / 2),
+            bytes: self.grouped_buffer(chunk_bytes + chunk_bytes / 2),
             streams: Vec::new(),
         };
         let mut scratch = Scratch::default();
@@ -734,11 +734,15 @@ fn put_pair(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
 }
 
 /// The push in the format its entries were written in.
-pub(super) fn encode(b: &Streams) -> Vec<u8> {
+/// The push request, written into `out` (emptied first, its allocation
+/// reused).
+pub(super) fn encode(b: &Streams, mut out: Vec<u8>) -> Vec<u8> {
+    out.clear();
     match b.encoding {
-        LokiEncoding::Protobuf => encode_protobuf(b),
-        LokiEncoding::Json => encode_json(b),
+        LokiEncoding::Protobuf => encode_protobuf(b, &mut out),
+        LokiEncoding::Json => encode_json(b, &mut out),
     }
+    out
 }
 
 /// An `EntryAdapter`'s length: its timestamp field and its written bytes.
@@ -746,7 +750,7 @@ fn entry_len(e: &Entry) -> usize {
     field_len(timestamp_len(e.timestamp)) + e.bytes.len()
 }
 
-fn encode_protobuf(b: &Streams) -> Vec<u8> {
+fn encode_protobuf(b: &Streams, out: &mut Vec<u8>) {
     // Each stream's length first, so the request is allocated once.
     let streams_len: Vec<usize> = b
         .streams
@@ -759,34 +763,33 @@ fn encode_protobuf(b: &Streams) -> Vec<u8> {
                     .sum::<usize>()
         })
         .collect();
-    let mut out = Vec::with_capacity(streams_len.iter().map(|&len| field_len(len)).sum());
+    out.reserve(streams_len.iter().map(|&len| field_len(len)).sum());
     for (stream, &len) in b.streams.iter().zip(&streams_len) {
-        put_len_field(&mut out, PUSH_STREAMS, len);
-        put_bytes_field(&mut out, STREAM_LABELS, stream.selector.as_bytes());
+        put_len_field(out, PUSH_STREAMS, len);
+        put_bytes_field(out, STREAM_LABELS, stream.selector.as_bytes());
         for e in &stream.entries {
-            put_len_field(&mut out, STREAM_ENTRIES, entry_len(e));
-            put_len_field(&mut out, ENTRY_TIMESTAMP, timestamp_len(e.timestamp));
+            put_len_field(out, STREAM_ENTRIES, entry_len(e));
+            put_len_field(out, ENTRY_TIMESTAMP, timestamp_len(e.timestamp));
             let (secs, nanos) = (e.timestamp / 1_000_000_000, e.timestamp % 1_000_000_000);
             if secs != 0 {
                 out.push(TS_SECONDS);
-                put_varint(&mut out, secs);
+                put_varint(out, secs);
             }
             if nanos != 0 {
                 out.push(TS_NANOS);
-                put_varint(&mut out, nanos);
+                put_varint(out, nanos);
             }
             out.extend_from_slice(&b.bytes[e.bytes.clone()]);
         }
     }
-    out
 }
 
 // ---- JSON ----------------------------------------------------------------
 
 /// Loki's JSON push: `{"streams":[{"stream":{labels},"values":[["ns","line",{metadata}]]}]}`.
-fn encode_json(b: &Streams) -> Vec<u8> {
+fn encode_json(b: &Streams, out: &mut Vec<u8>) {
     let entries: usize = b.streams.iter().map(|s| s.entries.len()).sum();
-    let mut out = Vec::with_capacity(b.bytes.len() + entries * 24 + 64);
+    out.reserve(b.bytes.len() + entries * 24 + 64);
     out.extend_from_slice(b"{\"streams\":[");
     for (i, stream) in b.streams.iter().enumerate() {
         if i > 0 {
@@ -797,9 +800,9 @@ fn encode_json(b: &Streams) -> Vec<u8> {
             if j > 0 {
                 out.push(b',');
             }
-            json::write_str(&mut out, k);
+            json::write_str(out, k);
             out.push(b':');
-            json::write_str(&mut out, v);
+            json::write_str(out, v);
         }
         out.extend_from_slice(b"},\"values\":[");
         for (j, e) in stream.entries.iter().enumerate() {
@@ -815,5 +818,4 @@ fn encode_json(b: &Streams) -> Vec<u8> {
         out.extend_from_slice(b"]}");
     }
     out.extend_from_slice(b"]}");
-    out
 }
