@@ -641,6 +641,18 @@ mod formats {
             assert_eq!(sent, fresh, "round {round}");
             proto.spare().grouped = streams.bytes;
         }
+        // An idle destination lets go of them.
+        let held = |e: &LokiExporter| {
+            let spare = e.spare();
+            spare.grouped.capacity() + spare.request.capacity() + spare.packed.capacity()
+        };
+        assert!(held(&proto) > 0);
+        let exporter = crate::export::Exporter::Loki(Box::new(proto));
+        exporter.idle();
+        let crate::export::Exporter::Loki(proto) = exporter else {
+            unreachable!()
+        };
+        assert_eq!(held(&proto), 0);
     }
 
     /// Entries are written in the push's format as they are read: both
