@@ -235,6 +235,9 @@ impl<'a> Scanner<'a> {
     /// fraction, exponent, many digits, bad syntax) by serde_json, whose
     /// float reading and overflow rules are the ones we promise.
     fn number(&mut self) -> Option<Value> {
+        if let Some(n) = self.plain_integer() {
+            return Some(Value::Int(n));
+        }
         let b = self.text.as_bytes();
         let start = self.at;
         let mut end = start;
@@ -242,18 +245,6 @@ impl<'a> Scanner<'a> {
             end += 1;
         }
         self.at = end;
-        let token = &b[start..end];
-        // Up to 18 digits always fit an i64; a leading zero is invalid
-        // unless alone ("0").
-        if token.len() <= 18
-            && token.iter().all(u8::is_ascii_digit)
-            && (token[0] != b'0' || token.len() == 1)
-        {
-            let n = token
-                .iter()
-                .fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
-            return Some(Value::Int(n));
-        }
         let n: serde_json::Number = serde_json::from_str(&self.text[start..end]).ok()?;
         Some(if let Some(i) = n.as_i64() {
             Value::Int(i)
