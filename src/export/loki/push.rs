@@ -104,11 +104,6 @@ impl Streams {
     }
 }
 
-/// Text for JSON: lossy UTF-8, borrowed when it already is UTF-8.
-fn lossy(bytes: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(bytes)
-}
-
 /// Writes one entry's line and metadata into the batch's bytes, in the
 /// push's format.
 struct EntryWriter<'a> {
@@ -122,7 +117,7 @@ impl EntryWriter<'_> {
     fn line(&mut self, line: &[u8]) {
         match self.encoding {
             LokiEncoding::Protobuf => put_bytes_field(self.out, ENTRY_LINE, line),
-            LokiEncoding::Json => json::write_str(self.out, &lossy(line)),
+            LokiEncoding::Json => json::write_str(self.out, &String::from_utf8_lossy(line)),
         }
     }
 
@@ -132,9 +127,9 @@ impl EntryWriter<'_> {
             LokiEncoding::Json => {
                 self.out
                     .extend_from_slice(if self.pairs == 0 { b",{" } else { b"," });
-                json::write_str(self.out, &lossy(name));
+                json::write_str(self.out, &String::from_utf8_lossy(name));
                 self.out.push(b':');
-                json::write_str(self.out, &lossy(value));
+                json::write_str(self.out, &String::from_utf8_lossy(value));
             }
         }
         self.pairs += 1;
@@ -167,7 +162,7 @@ struct EncodedResource {
 
 /// A metadata value from its `AnyValue`: strings as they are (lossy UTF-8
 /// if they are not UTF-8), non-negative integers in decimal, booleans as
-/// `true`/`false`, the rest as [`value_text`] writes them.
+/// `true`/`false`, the rest as [`stringify`] writes them.
 enum WireValue<'a> {
     Text(Cow<'a, [u8]>),
     Decimal(Decimal),
@@ -194,22 +189,10 @@ fn wire_value<'a>(chunk: &'a Bytes, value: Range<usize>) -> Result<WireValue<'a>
         Some((2, FieldValue::Varint(b))) => {
             WireValue::Text(Cow::Borrowed(if b != 0 { b"true" } else { b"false" }))
         }
-        Some(_) => WireValue::Text(Cow::Owned(value_text(&read_any_value(chunk, value)?))),
+        Some(_) => WireValue::Text(Cow::Owned(
+            stringify(&read_any_value(chunk, value)?).into_bytes(),
+        )),
     })
-}
-
-/// A value as metadata text: strings as they are, the rest as JSON
-/// (numbers and booleans as JSON writes them, bytes as base64).
-fn value_text(v: &Value) -> Vec<u8> {
-    match v {
-        Value::Str(s) => s.as_bytes().to_vec(),
-        Value::Int(i) if *i >= 0 => Decimal::new(*i as u64).as_bytes().to_vec(),
-        Value::Empty => Vec::new(),
-        Value::Bytes(b) => base64::engine::general_purpose::STANDARD
-            .encode(b)
-            .into_bytes(),
-        other => stringify(other).into_bytes(),
-    }
 }
 
 /// Text that must be UTF-8 (Loki's lines and metadata are strings): as it
@@ -733,9 +716,8 @@ fn put_pair(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     put_bytes_field(out, PAIR_VALUE, value);
 }
 
-/// The push in the format its entries were written in.
-/// The push request, written into `out` (emptied first, its allocation
-/// reused).
+/// The push request in the format its entries were written in, written
+/// into `out` (emptied first, its allocation reused).
 pub(super) fn encode(b: &Streams, mut out: Vec<u8>) -> Vec<u8> {
     out.clear();
     match b.encoding {
