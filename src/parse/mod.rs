@@ -154,9 +154,14 @@ struct Pending {
 }
 
 impl Pending {
+    /// A record with nothing in it yet; `push` sets its stream and time.
+    fn fresh_record() -> Record {
+        Record::new(Stream::Stdout, 0, Value::Empty)
+    }
+
     fn empty() -> Self {
         Pending {
-            record: Record::new(Stream::Stdout, 0, Value::Empty),
+            record: Self::fresh_record(),
             extra: Vec::new(),
             lines: 0,
             bytes: 0,
@@ -380,10 +385,7 @@ impl Parser {
             // A long trace does not keep its buffer for every record after.
             p.extra = Vec::new();
         }
-        out.push(std::mem::replace(
-            &mut p.record,
-            Record::new(Stream::Stdout, 0, Value::Empty),
-        ));
+        out.push(std::mem::replace(&mut p.record, Pending::fresh_record()));
     }
 }
 
