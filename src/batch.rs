@@ -21,9 +21,11 @@
 //! collector's decode and its answer). Measured with `cargo bench --bench
 //! pipeline` at 512 and 1024, alternately: gRPC 1.43-1.50M → 1.46-1.62M
 //! lines/s, HTTP protobuf 0.48-0.53 → 0.46-0.48 CPU-s per million lines, Loki
-//! unchanged within the noise (2048 made Loki slower: its per-push buffers
-//! outgrow the allocator's reuse). The OTel Collector's batch processor
-//! sends 8192. A byte cap keeps one request under the 4 MiB a gRPC server
+//! unchanged within the noise. 2048 made Loki slower and took its peak RSS
+//! past 32 MiB, measured before the Loki exporter kept its push buffers
+//! (3920f49). That change took Loki at 8192 from 2.1-2.3 to 1.3 CPU-s per
+//! million lines; 2048 was not measured again. The OTel Collector's batch
+//! processor sends 8192. A byte cap keeps one request under the 4 MiB a gRPC server
 //! accepts by default (the OTel Collector's and Loki's limit).
 
 use std::time::{Duration, Instant};
