@@ -399,6 +399,54 @@ async fn loki_400_is_dropped_with_its_reason_and_429_is_retried() {
     );
 }
 
+/// Pushes go one after the other: a retry sends the very same push (same
+/// entries, same timestamps: grouped again, they would move past the first
+/// try's), and the pushes after it wait for it, so each stream's timestamps
+/// only rise from request to request (Loki before 2.4, or with
+/// `unordered_writes: false`, refuses entries that go back in time).
+#[tokio::test]
+async fn loki_pushes_keep_their_order_and_a_retry_resends_the_same_push() {
+    let loki = LokiReceiver::start().await;
+    loki.http.script([
+        Answer::text(503, "ingester not ready"),
+        Answer::text(503, "ingester not ready"),
+    ]);
+    let run = run_logwrap([
+        "--no-lifecycle",
+        "--loki-url",
+        &loki.url(),
+        "--batch-max-records",
+        "2",
+        "--retry-initial",
+        "100ms",
+        "--no-multiline",
+        "--",
+        "sh",
+        "-c",
+        "for i in $(seq 1 40); do echo line $i; done",
+    ])
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr_text());
+    let seen = loki.http.captured();
+    assert_eq!(
+        &seen.iter().map(|c| c.status).take(3).collect::<Vec<_>>(),
+        &[503, 503, 204]
+    );
+    assert!(
+        seen[0].body == seen[1].body && seen[1].body == seen[2].body,
+        "a retry sends the push it built first"
+    );
+    let entries = loki.entries();
+    let lines: Vec<&str> = entries.iter().map(|e| e.line.as_str()).collect();
+    let written: Vec<String> = (1..=40).map(|i| format!("line {i}")).collect();
+    assert_eq!(lines, written, "every line, in the order written");
+    assert!(
+        entries.windows(2).all(|w| w[0].ts_nanos < w[1].ts_nanos),
+        "timestamps rise from push to push: {:?}",
+        entries.iter().map(|e| e.ts_nanos).collect::<Vec<_>>()
+    );
+}
+
 #[tokio::test]
 async fn ndjson_over_http_and_to_a_file() {
     let receiver = HttpReceiver::start(Answer::status(200)).await;

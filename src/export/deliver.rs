@@ -63,9 +63,11 @@ pub(super) async fn deliver(
         .unwrap_or_else(|p| p.into_inner())
         .config()
         .max_elapsed;
+    // A request the exporter built for this batch, for its retries.
+    let mut kept = None;
     loop {
         let answer = tokio::select! {
-            answer = shared.exporter.send(batch) => answer,
+            answer = shared.exporter.send(batch, &mut kept) => answer,
             () = deadline_passed(shutdown) => {
                 return out_of_time(shared, batch, "no answer before the shutdown deadline", replay);
             }

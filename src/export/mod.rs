@@ -155,12 +155,17 @@ impl Exporter {
     }
 
     /// Sends a batch. OTLP protobuf frames the encoded records as they are;
-    /// the other formats read them back into records first.
-    pub async fn send(&self, batch: &Batch) -> Result<Accepted, ExportError> {
+    /// the other formats read them back into records first. Loki keeps the
+    /// push it built in `kept`, for the batch's retries.
+    pub async fn send(
+        &self,
+        batch: &Batch,
+        kept: &mut Option<loki::Push>,
+    ) -> Result<Accepted, ExportError> {
         let records = match self {
+            Exporter::Loki(e) => return e.send(batch, kept).await,
             Exporter::OtlpHttp(e) => return e.send(batch).await,
             Exporter::OtlpGrpc(e) => return e.send(batch).await,
-            Exporter::Loki(e) => return e.send(batch).await,
             _ => batch.read().map_err(|e| ExportError::Permanent {
                 reason: format!("the batch's encoded records cannot be read back: {e}"),
             })?,

@@ -76,6 +76,16 @@ pub struct LokiExporter {
     spare: Mutex<Spare>,
 }
 
+/// A push ready to send: its body, its headers, and whether its entries
+/// carry structured metadata. Kept by a delivery for its retries.
+#[derive(Clone)]
+pub struct Push {
+    body: bytes::Bytes,
+    content_type: &'static str,
+    encoding: Option<&'static str>,
+    with_metadata: bool,
+}
+
 /// A push's working buffers (grouped entries, the encoded request, its
 /// snappy form), each the size of the batch: hundreds of KiB at the default
 /// 1024 records. Allocated afresh for every push they cost page faults, and
@@ -146,51 +156,70 @@ impl LokiExporter {
     }
 
     /// Sends a batch: its records read from the chunks' fields in place.
-    pub async fn send(&self, batch: &crate::batch::Batch) -> Result<Accepted, ExportError> {
-        let chunks: Vec<bytes::Bytes> = batch.chunks.iter().map(|c| c.bytes.clone()).collect();
-        self.send_grouped(|| self.group_chunks(&chunks)).await
-    }
-
-    /// Sends records (`logwrap check`, the dropped notice).
-    pub async fn export(&self, records: &[Record]) -> Result<Accepted, ExportError> {
-        self.send_grouped(|| Ok(self.group(records))).await
-    }
-
-    async fn send_grouped(
+    /// A retry sends the push in `kept` again, the same entries with the
+    /// same timestamps (grouping again would move them past the first
+    /// try's), unless structured metadata was turned off since it was built.
+    pub async fn send(
         &self,
-        group: impl Fn() -> Result<Streams, crate::encode::DecodeError>,
+        batch: &crate::batch::Batch,
+        kept: &mut Option<Push>,
     ) -> Result<Accepted, ExportError> {
-        let unreadable = |e: crate::encode::DecodeError| ExportError::Permanent {
-            reason: format!("the batch's encoded records cannot be read back: {e}"),
+        let chunks: Vec<bytes::Bytes> = batch.chunks.iter().map(|c| c.bytes.clone()).collect();
+        let group = |with_metadata| self.group_chunks(&chunks, with_metadata);
+        let push = match kept.take() {
+            Some(push)
+                if push.with_metadata == self.structured_metadata.load(Ordering::Relaxed) =>
+            {
+                push
+            }
+            _ => self.prepare(group)?,
         };
-        let streams = group().map_err(unreadable)?;
-        let outcome = self.push(&streams).await;
-        self.spare().grouped = streams.bytes;
+        *kept = Some(push.clone());
+        let outcome = self.push(&push).await;
         match outcome {
             Err(ExportError::Permanent { reason })
-                if self.structured_metadata.load(Ordering::Relaxed)
-                    && disallows_metadata(&reason) =>
+                if push.with_metadata && disallows_metadata(&reason) =>
             {
-                tracing::warn!(
-                    destination = "loki",
-                    level_label = self.config.level_label,
-                    "Loki does not accept structured metadata (before 2.9, or allow_structured_metadata: false); \
-                     sending lines as they were written from now on (| json and | logfmt recover their fields)"
-                );
-                self.structured_metadata.store(false, Ordering::Relaxed);
+                if self.structured_metadata.swap(false, Ordering::Relaxed) {
+                    tracing::warn!(
+                        destination = "loki",
+                        level_label = self.config.level_label,
+                        "Loki does not accept structured metadata (before 2.9, or allow_structured_metadata: false); \
+                         sending lines as they were written from now on (| json and | logfmt recover their fields)"
+                    );
+                }
                 // Lines and labels change without metadata: group again.
-                self.push(&group().map_err(unreadable)?).await
+                let push = self.prepare(group)?;
+                *kept = Some(push.clone());
+                self.push(&push).await
             }
             other => other,
         }
     }
 
-    async fn push(&self, streams: &Streams) -> Result<Accepted, ExportError> {
-        // The entries were written in the push's format, with or without
-        // metadata, when the batch was grouped.
+    /// Sends records (`logwrap check`, the dropped notice).
+    pub async fn export(&self, records: &[Record]) -> Result<Accepted, ExportError> {
+        let mut chunk = crate::encode::ChunkBuilder::with_original();
+        for r in records {
+            chunk.append(r);
+        }
+        let batch = crate::batch::Batch::of(chunk.take().unwrap_or_default());
+        self.send(&batch, &mut None).await
+    }
+
+    /// Groups a batch's records and encodes the push, with structured
+    /// metadata if it is on now.
+    fn prepare(
+        &self,
+        group: impl Fn(bool) -> Result<Streams, crate::encode::DecodeError>,
+    ) -> Result<Push, ExportError> {
+        let with_metadata = self.structured_metadata.load(Ordering::Relaxed);
+        let streams = group(with_metadata).map_err(|e| ExportError::Permanent {
+            reason: format!("the batch's encoded records cannot be read back: {e}"),
+        })?;
         let (body, content_type, encoding) = match streams.encoding {
             LokiEncoding::Protobuf => (
-                self.snappy_request(streams)?,
+                self.snappy_request(&streams)?,
                 "application/x-protobuf",
                 None,
             ),
@@ -198,19 +227,31 @@ impl LokiExporter {
                 bytes::Bytes::from(
                     self.config
                         .compression
-                        .compress(encode(streams, Vec::new())),
+                        .compress(encode(&streams, Vec::new())),
                 ),
                 "application/json",
                 self.config.compression.content_encoding(),
             ),
         };
+        // The grouped entries are in the body now: their buffer can serve
+        // the next push.
+        self.spare().grouped = streams.bytes;
+        Ok(Push {
+            body,
+            content_type,
+            encoding,
+            with_metadata,
+        })
+    }
+
+    async fn push(&self, push: &Push) -> Result<Accepted, ExportError> {
         let mut request = self
             .client
             .post(&self.config.url)
-            .header(CONTENT_TYPE, content_type)
+            .header(CONTENT_TYPE, push.content_type)
             .timeout(self.config.timeout)
-            .body(body);
-        if let Some(encoding) = encoding {
+            .body(push.body.clone());
+        if let Some(encoding) = push.encoding {
             request = request.header(CONTENT_ENCODING, encoding);
         }
         if let Some(tenant) = &self.config.tenant {

@@ -5,7 +5,6 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
-use std::sync::atomic::Ordering;
 
 use base64::Engine;
 
@@ -218,23 +217,30 @@ struct Scratch {
 
 impl LokiExporter {
     /// Groups records by label set, entries of each stream in time order
-    /// with strictly increasing timestamps (for callers that hold records:
-    /// `logwrap check`, the dropped notice, tests).
+    /// with strictly increasing timestamps, with structured metadata if it
+    /// is on (tests).
+    #[cfg(test)]
     pub(super) fn group(&self, records: &[Record]) -> Streams {
         let mut chunk = crate::encode::ChunkBuilder::with_original();
         for r in records {
             chunk.append(r);
         }
         let chunk = chunk.take().unwrap_or_default();
-        self.group_chunks(std::slice::from_ref(&chunk.bytes))
+        let with_metadata = self
+            .structured_metadata
+            .load(std::sync::atomic::Ordering::Relaxed);
+        self.group_chunks(std::slice::from_ref(&chunk.bytes), with_metadata)
             .expect("records just encoded read back")
     }
 
     /// Groups the records of chunks (our own protobuf `LogRecord`s), reading
     /// their fields in place: no record is rebuilt, unless a label needs
     /// one of its attributes.
-    pub(super) fn group_chunks(&self, chunks: &[Bytes]) -> Result<Streams, DecodeError> {
-        let with_metadata = self.structured_metadata.load(Ordering::Relaxed);
+    pub(super) fn group_chunks(
+        &self,
+        chunks: &[Bytes],
+        with_metadata: bool,
+    ) -> Result<Streams, DecodeError> {
         let encoding = self.config.encoding;
         let resource = self.encoded_resource(encoding, with_metadata);
         let chunk_bytes: usize = chunks.iter().map(|c| c.len()).sum();
