@@ -1,7 +1,7 @@
 //! End-to-end benchmark: generator child → logwrap → OTLP/HTTP receiver on loopback.
 //!
 //! ```text
-//! cargo bench --bench pipeline -- [--lines N] [--runs R] [--protocol P] [--compression C] [--when-full W] [--disk] [--quick]
+//! cargo bench --bench pipeline -- [--lines N] [--runs R] [--protocol P] [--compression C] [--when-full W] [--disk] [--latency MS] [--quick]
 //! ```
 //!
 //! A Python generator (`benches/gen_lines.py`) writes N lines of a realistic
@@ -16,6 +16,9 @@
 //! to /dev/null. Protocols: `http/protobuf`
 //! (default), `http/json`, `grpc` (a tonic LogsService), `loki` (push.proto
 //! over snappy), `loki-json`. Compression: `none` (default), `gzip`, `zstd`.
+//! `--latency MS` holds each HTTP answer back that long after the request
+//! is read, as a collector across a network would (loopback answers in
+//! microseconds, which hides what a sender does while it waits).
 //!
 //! Reported, as medians over the runs:
 //! - lines/s and MB/s end to end (spawn to exit; every record has arrived by then),
@@ -85,6 +88,15 @@ fn options() -> Options {
             "--compression" => o.compression = args.next().expect("--compression C"),
             "--when-full" => o.when_full = Some(args.next().expect("--when-full W")),
             "--disk" => o.disk = true,
+            "--latency" => {
+                let ms: u64 = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--latency MS");
+                LATENCY
+                    .set(std::time::Duration::from_millis(ms))
+                    .expect("--latency given once");
+            }
             "--quick" => o.quick = true,
             "--bench" => {} // passed by cargo bench
             other => panic!("unknown option {other}; see the header of benches/pipeline.rs"),
@@ -92,6 +104,9 @@ fn options() -> Options {
     }
     o
 }
+
+/// How long the HTTP receiver holds each answer back (`--latency`).
+static LATENCY: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
 
 #[derive(Default)]
 struct Counts {
@@ -255,6 +270,9 @@ async fn handle(
     counts.records.fetch_add(n as u64, Ordering::Relaxed);
     counts.requests.fetch_add(1, Ordering::Relaxed);
     let status = if path.starts_with("/loki/") { 204 } else { 200 };
+    if let Some(latency) = LATENCY.get() {
+        tokio::time::sleep(*latency).await;
+    }
     Ok(Response::builder()
         .status(status)
         .body(Full::new(Bytes::new()))
