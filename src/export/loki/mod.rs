@@ -448,6 +448,38 @@ mod tests {
         assert_eq!(get("service_name"), None, "a label, not metadata");
     }
 
+    /// A record of many attributes (a JSON line of 60,000 keys) gets its
+    /// metadata names in time that grows with their number, not its square
+    /// (a linear search per name: about 1.8 billion comparisons here). The
+    /// bound only catches the quadratic case.
+    #[test]
+    fn many_attributes_get_unique_names_in_linear_time() {
+        const KEYS: usize = 60_000;
+        let e = exporter(vec![]);
+        let mut r = record(1, "x", "INFO");
+        for i in 0..KEYS {
+            r.attributes
+                .push((Str::from(format!("k.{i}")), Value::Int(i as i64)));
+        }
+        // `k.7` and `k_7` both become `k_7`; `level` is logwrap's own.
+        r.attributes.push((Str::from("k_7"), Value::Int(-7)));
+        r.attributes
+            .push((Str::from("level"), Value::Str(Str::from("mine"))));
+        let started = std::time::Instant::now();
+        let m = e.metadata_of(&r);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+        let get = |k: &str| m.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("k_0"), Some("0"));
+        assert_eq!(get("k_59999"), Some("59999"));
+        assert_eq!(get("k_7"), Some("7"));
+        assert_eq!(get("k_7_2"), Some("-7"));
+        assert_eq!(get("level"), Some("INFO"));
+        assert_eq!(get("level_2"), Some("mine"));
+        let names: std::collections::HashSet<&str> = m.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names.len(), m.len(), "every name once");
+    }
+
     #[test]
     fn disallowed_metadata_answers_are_recognised() {
         let loki_29 = "HTTP 400: \"stream '{service_name=\\\"x\\\"}' includes structured metadata, but this feature is disallowed. Please see `limits_config.structured_metadata`\"";
