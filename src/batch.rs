@@ -27,6 +27,10 @@
 //! million lines; 2048 was not measured again. The OTel Collector's batch
 //! processor sends 8192. A byte cap keeps one request under the 4 MiB a gRPC server
 //! accepts by default (the OTel Collector's and Loki's limit).
+//!
+//! Loki pushes hold 4096 records by default (`loki::DEFAULT_BATCH_RECORDS`),
+//! unless the user sets a count: they go one at a time, so a push's round
+//! trip bounds the rate.
 
 use std::time::{Duration, Instant};
 
@@ -38,6 +42,9 @@ pub struct BatchConfig {
     /// Records per batch at most. Default 1024 (see the module docs);
     /// `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE` sets it too.
     pub max_records: usize,
+    /// The user chose `max_records` (flag or variable): no destination's
+    /// own default replaces it ([`BatchConfig::records_or`]).
+    pub records_given: bool,
     /// Bytes of encoded records per batch at most (the OTLP request is these
     /// plus a header of a few hundred bytes). Default 3 MiB, under the 4 MiB
     /// default gRPC message limit.
@@ -51,8 +58,23 @@ impl Default for BatchConfig {
     fn default() -> Self {
         BatchConfig {
             max_records: 1024,
+            records_given: false,
             max_bytes: 3 * 1024 * 1024,
             max_delay: Duration::from_millis(1000),
+        }
+    }
+}
+
+impl BatchConfig {
+    /// These limits with `records` per batch, unless the user chose a count.
+    pub fn records_or(self, records: usize) -> Self {
+        if self.records_given {
+            self
+        } else {
+            BatchConfig {
+                max_records: records,
+                ..self
+            }
         }
     }
 }
@@ -212,6 +234,7 @@ mod tests {
     fn config(max_records: usize, max_bytes: usize) -> BatchConfig {
         BatchConfig {
             max_records,
+            records_given: true,
             max_bytes,
             max_delay: Duration::from_millis(100),
         }

@@ -399,6 +399,33 @@ async fn loki_400_is_dropped_with_its_reason_and_429_is_retried() {
     );
 }
 
+/// Loki pushes hold 4096 records at the defaults (one push at a time, so
+/// the count bounds the rate against a Loki a few milliseconds away), and
+/// the count the user gives wins.
+#[tokio::test]
+async fn loki_pushes_hold_4096_records_unless_told_otherwise() {
+    for (args, sizes) in [
+        (&[][..], vec![4096, 904]),
+        (&["--batch-max-records", "2000"][..], vec![2000, 2000, 1000]),
+    ] {
+        let loki = LokiReceiver::start().await;
+        let mut all = vec!["--no-lifecycle", "--no-multiline", "--loki-url"];
+        let url = loki.url();
+        all.push(&url);
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--", "seq", "5000"]);
+        let run = run_logwrap(all).await;
+        assert_eq!(run.code, Some(0), "{}", run.stderr_text());
+        let pushes: Vec<usize> = loki
+            .http
+            .accepted()
+            .iter()
+            .map(|push| crate::support::loki::decode(push).len())
+            .collect();
+        assert_eq!(pushes, sizes, "{args:?}");
+    }
+}
+
 /// Pushes go one after the other: a retry sends the very same push (same
 /// entries, same timestamps: grouped again, they would move past the first
 /// try's), and the pushes after it wait for it, so each stream's timestamps

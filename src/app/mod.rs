@@ -215,7 +215,12 @@ pub async fn run(
             config: exporter_config.clone(),
             exporter,
             queue: rx,
-            batch: config.batch,
+            batch: match exporter_config {
+                ExporterConfig::Loki(_) => {
+                    config.batch.records_or(export::loki::DEFAULT_BATCH_RECORDS)
+                }
+                _ => config.batch,
+            },
             retry: config.retry,
             stats,
             disk: spill,

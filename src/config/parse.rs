@@ -104,23 +104,26 @@ pub(super) fn parse_offset(raw: &str) -> Option<i32> {
 
 pub(super) fn resolve_batch(cli: &Cli, r: &mut Resolver<'_, impl Env>) -> BatchConfig {
     let defaults = BatchConfig::default();
-    let max_records = match cli.batch_max_records {
-        Some(n) => n as usize,
+    // A count the user chose, or none (then each destination's default).
+    let chosen = match cli.batch_max_records {
+        Some(n) => Some(n as usize),
         None => match r.env.var("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE") {
             Some(raw) => match raw.trim().parse::<usize>() {
-                Ok(n) if n > 0 => n,
+                Ok(n) if n > 0 => Some(n),
                 _ => {
                     r.warn_ignored(
                         "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE",
                         &raw,
                         "expected a positive whole number",
                     );
-                    defaults.max_records
+                    None
                 }
             },
-            None => defaults.max_records,
+            None => None,
         },
     };
+    let records_given = chosen.is_some();
+    let max_records = chosen.unwrap_or(defaults.max_records);
     let max_delay = match cli.batch_delay {
         Some(d) => d,
         None => r
@@ -133,6 +136,7 @@ pub(super) fn resolve_batch(cli: &Cli, r: &mut Resolver<'_, impl Env>) -> BatchC
     }
     BatchConfig {
         max_records,
+        records_given,
         max_bytes,
         max_delay,
     }

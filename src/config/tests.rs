@@ -277,6 +277,23 @@ fn batch_settings_honour_the_blrp_variables() {
     assert_eq!(r.config.batch.max_delay, Duration::from_secs(2));
 }
 
+/// A count the user chose holds for every destination; without one, a
+/// destination's own default (Loki's) replaces the general one.
+#[test]
+fn a_chosen_batch_count_is_kept_and_only_a_default_gives_way() {
+    let loki = |r: &Resolved| r.config.batch.records_or(4096).max_records;
+    let r = resolve_with(&[], &[]).unwrap();
+    assert!(!r.config.batch.records_given);
+    assert_eq!((r.config.batch.max_records, loki(&r)), (1024, 4096));
+    let r = resolve_with(&["--batch-max-records", "7"], &[]).unwrap();
+    assert_eq!((r.config.batch.max_records, loki(&r)), (7, 7));
+    let r = resolve_with(&[], &[("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "100")]).unwrap();
+    assert_eq!((r.config.batch.max_records, loki(&r)), (100, 100));
+    // A value that is ignored (with a warning) is no choice.
+    let r = resolve_with(&[], &[("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "many")]).unwrap();
+    assert_eq!((r.config.batch.max_records, loki(&r)), (1024, 4096));
+}
+
 #[test]
 fn resource_attributes_are_parsed_or_discarded_whole() {
     let r = resolve_with(
