@@ -28,9 +28,11 @@
 //! processor sends 8192. A byte cap keeps one request under the 4 MiB a gRPC server
 //! accepts by default (the OTel Collector's and Loki's limit).
 //!
-//! Loki pushes hold 4096 records by default (`loki::DEFAULT_BATCH_RECORDS`),
-//! unless the user sets a count: they go one at a time, so a push's round
-//! trip bounds the rate.
+//! Loki pushes hold up to 4096 records by default
+//! (`loki::DEFAULT_BATCH_RECORDS`), unless the user sets a count: they go one
+//! at a time, so a push's round trip bounds the rate. Its peak RSS in the
+//! benchmark is 34 MiB at 4096 (the 2048 figure above was taken before the
+//! push buffers were kept); 1024 keeps it at 29.
 
 use std::time::{Duration, Instant};
 
@@ -39,8 +41,9 @@ use crate::encode::Chunk;
 /// When a batch closes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BatchConfig {
-    /// Records per batch at most. Default 1024 (see the module docs);
-    /// `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE` sets it too.
+    /// Records per batch at most. Default 1024, Loki 4096 (see the module
+    /// docs and [`BatchConfig::records_or`]); `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`
+    /// sets it too.
     pub max_records: usize,
     /// The user chose `max_records` (flag or variable): no destination's
     /// own default replaces it ([`BatchConfig::records_or`]).

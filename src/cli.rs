@@ -423,8 +423,8 @@ pub struct Cli {
     pub tls_insecure_skip_verify: bool,
 
     // ---- Batching and buffering ---------------------------------------------
-    /// Records per export request at most [default: OTEL_BLRP_MAX_EXPORT_BATCH_SIZE, else 1024;
-    /// Loki 4096]
+    /// Records per export request at most [default: OTEL_BLRP_MAX_EXPORT_BATCH_SIZE, else 1024
+    /// (Loki 4096)]
     #[arg(long, env = "LOGWRAP_BATCH_MAX_RECORDS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Batching")]
     pub batch_max_records: Option<u32>,
 

@@ -426,11 +426,12 @@ async fn loki_pushes_hold_4096_records_unless_told_otherwise() {
     }
 }
 
-/// Pushes go one after the other: a retry sends the very same push (same
-/// entries, same timestamps: grouped again, they would move past the first
-/// try's), and the pushes after it wait for it, so each stream's timestamps
-/// only rise from request to request (Loki before 2.4, or with
-/// `unordered_writes: false`, refuses entries that go back in time).
+/// A retry sends the very same push (same entries, same timestamps: grouped
+/// again, they would move past the first try's); that is what the equal
+/// bodies check. The pushes after it wait for it, so lines arrive in the
+/// order written and each stream's timestamps only rise from request to
+/// request (Loki before 2.4, or with `unordered_writes: false`, refuses
+/// entries that go back in time).
 #[tokio::test]
 async fn loki_pushes_keep_their_order_and_a_retry_resends_the_same_push() {
     let loki = LokiReceiver::start().await;

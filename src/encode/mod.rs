@@ -161,7 +161,16 @@ impl ChunkBuilder {
 
 /// Encodes records into one chunk (lifecycle events, tests).
 pub fn chunk_of(records: &[Record]) -> Chunk {
-    let mut builder = ChunkBuilder::default();
+    chunk_from(ChunkBuilder::default(), records)
+}
+
+/// [`chunk_of`], each record carrying its original line as well (the form
+/// a Loki destination is fed).
+pub fn chunk_with_original(records: &[Record]) -> Chunk {
+    chunk_from(ChunkBuilder::with_original(), records)
+}
+
+fn chunk_from(mut builder: ChunkBuilder, records: &[Record]) -> Chunk {
     for r in records {
         builder.append(r);
     }

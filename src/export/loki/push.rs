@@ -231,11 +231,7 @@ impl LokiExporter {
     /// is on (tests).
     #[cfg(test)]
     pub(super) fn group(&self, records: &[Record]) -> Streams {
-        let mut chunk = crate::encode::ChunkBuilder::with_original();
-        for r in records {
-            chunk.append(r);
-        }
-        let chunk = chunk.take().unwrap_or_default();
+        let chunk = crate::encode::chunk_with_original(records);
         let with_metadata = self
             .structured_metadata
             .load(std::sync::atomic::Ordering::Relaxed);
