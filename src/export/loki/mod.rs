@@ -56,9 +56,10 @@ pub use config::{
 };
 use push::{OWN_METADATA, Streams, encode, free_name, metadata_name, stringify};
 
-/// Records per push at most unless the user sets a count (the 3 MiB byte
-/// cap closes a push first when lines average over about 350 bytes) (`--batch-max-records`,
-/// `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`); other destinations send 1024.
+/// Records per push at most, unless the user sets a count
+/// (`--batch-max-records`, `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`); other
+/// destinations send 1024. The 3 MiB byte cap closes a push first when
+/// lines average over about 350 bytes.
 ///
 /// Pushes go one at a time, in order, so each push's round trip bounds the
 /// rate: `cargo bench --bench pipeline -- --protocol loki --latency MS`,
