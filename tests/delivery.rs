@@ -224,3 +224,36 @@ async fn batches_close_at_the_record_limit() {
     assert_eq!(sizes.iter().sum::<usize>(), 95);
     assert!(sizes.iter().all(|&s| s <= 10), "{sizes:?}");
 }
+
+/// Up to eight requests are in flight at once by default: against a
+/// collector that answers each request a second late, twelve batches go
+/// out as eight at once and then four (one after the other, a distant
+/// collector would cap the rate at a batch per round trip).
+#[tokio::test]
+async fn eight_requests_are_in_flight_at_once_by_default() {
+    let receiver = OtlpReceiver::start().await;
+    receiver.http.set_delay(std::time::Duration::from_secs(1));
+    let run = run_logwrap(args(
+        &[
+            "--otlp-endpoint",
+            &receiver.endpoint(),
+            "--no-lifecycle",
+            "--no-passthrough",
+            "--batch-max-records",
+            "10",
+        ],
+        numbered(120, &[]),
+    ))
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr_text());
+    let seen = receiver.http.captured();
+    assert_eq!(seen.len(), 12);
+    // Answers come a second after each request: the first round's together.
+    let first = seen[0].at;
+    let first_round = seen
+        .iter()
+        .filter(|c| c.at.duration_since(first) < std::time::Duration::from_millis(500))
+        .count();
+    assert_eq!(first_round, 8, "answered in the first round");
+    assert_eq!(receiver.records().len(), 120);
+}
