@@ -94,7 +94,6 @@ pub struct LokiExporter {
 
 /// A push ready to send: its body, its headers, and whether its entries
 /// carry structured metadata. Kept by a delivery for its retries.
-#[derive(Clone)]
 pub struct Push {
     body: bytes::Bytes,
     content_type: &'static str,
@@ -470,13 +469,7 @@ mod tests {
     fn many_attributes_get_unique_names_in_linear_time() {
         const KEYS: usize = 60_000;
         let e = exporter(vec![]);
-        let mut r = record(1, "x", "INFO");
-        for i in 0..KEYS {
-            r.attributes
-                .push((Str::from(format!("k.{i}")), Value::Int(i as i64)));
-        }
-        // `k.7` and `k_7` both become `k_7`; `level` is logwrap's own.
-        r.attributes.push((Str::from("k_7"), Value::Int(-7)));
+
         // Collisions the 31st to 34th names meet, on either side of the
         // switch to the set: `k.0` and `k_0`, `k.1` and `k_1`.
         let mut few = record(1, "x", "INFO");
@@ -501,6 +494,15 @@ mod tests {
         // `k_0_2` of its own meets the `k_0_2` just given: `k_0_2_2`.
         assert!(has("k_0_2", "-1") && has("k_0_2_2", "-2"), "{names:?}");
         assert!(has("k_1_2", "-3") && has("k_1_2_2", "-4"), "{names:?}");
+
+        // 60,000 names.
+        let mut r = record(1, "x", "INFO");
+        for i in 0..KEYS {
+            r.attributes
+                .push((Str::from(format!("k.{i}")), Value::Int(i as i64)));
+        }
+        // `k.7` and `k_7` both become `k_7`; `level` is logwrap's own.
+        r.attributes.push((Str::from("k_7"), Value::Int(-7)));
         r.attributes
             .push((Str::from("level"), Value::Str(Str::from("mine"))));
         let started = std::time::Instant::now();
